@@ -1,0 +1,1 @@
+"""Everything that speaks HTTP to Discogs: credentials, the client, the shared rate limit, OAuth, the fake API."""

@@ -1,0 +1,193 @@
+"""users.yaml -> validated User records; every problem is reported at once with file, line and field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import SiteError
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+# Discogs usernames: letters, digits, and . _ - (no slashes, so they are safe in URL paths).
+DISCOGS_USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+REQUIRED_FIELDS = ("name", "discogs_username", "visibility")
+OPTIONAL_FIELDS = ("display_name",)
+
+
+class Visibility(str, Enum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class User:
+    """One registered person."""
+
+    name: str
+    discogs_username: str
+    visibility: Visibility
+    display_name: str | None = None
+    line: int = 0
+
+    @property
+    def label(self) -> str:
+        """What pages show: the display name, else the slug."""
+        return self.display_name or self.name
+
+
+class RegistryError(SiteError):
+    """users.yaml is unusable; `problems` lists every finding, each `file:line: field: message`."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{path}: {len(problems)} {noun}:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def load_users(path: Path | str) -> list[User]:
+    """Read and validate the registry; raises RegistryError naming every problem found."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RegistryError(path, [f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(path, [f"{path}: cannot be read: {exc}"]) from None
+    return parse_users(text, path)
+
+
+def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
+    path = Path(path)
+    found: list[tuple[int, str]] = []
+    problems: list[str] = []  # the same findings, kept in file order for the error
+
+    def problem(line: int, where: str, message: str) -> None:
+        found.append((line, f"{path}:{line}: {where}: {message}" if where else f"{path}:{line}: {message}"))
+        problems[:] = [text for _, text in sorted(found, key=lambda f: f[0])]
+
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        hint = " (YAML does not allow tabs for indentation; use spaces)" if "\t" in text else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise RegistryError(path, [f"{path}:{line}: not valid YAML: {reason}{hint}"]) from None
+
+    if root is None:
+        raise RegistryError(path, [f"{path}:1: the file is empty; expected a 'users:' list"])
+    if not isinstance(root, yaml.MappingNode):
+        raise RegistryError(path, [f"{path}:{_line(root)}: expected a mapping with a 'users:' list"])
+
+    top = _mapping(root, "", problem)
+    for key, (key_node, _) in top.items():
+        if key != "users":
+            problem(_line(key_node), key, "unknown top-level key (expected only 'users')")
+    if "users" not in top:
+        problem(_line(root), "users", "missing: expected a 'users:' list")
+        raise RegistryError(path, problems)
+
+    users_node = top["users"][1]
+    if not isinstance(users_node, yaml.SequenceNode):
+        problem(_line(users_node), "users", "must be a list of users")
+        raise RegistryError(path, problems)
+    if not users_node.value:
+        problem(_line(users_node), "users", "the list is empty; register at least one user")
+
+    users: list[User] = []
+    first_line_of: dict[str, int] = {}
+    for index, entry in enumerate(users_node.value):
+        where = f"users[{index}]"
+        if not isinstance(entry, yaml.MappingNode):
+            problem(_line(entry), where, "must be a mapping with name, discogs_username and visibility")
+            continue
+        fields = _mapping(entry, where, problem)
+        values: dict[str, str] = {}
+        for key, (key_node, value_node) in fields.items():
+            if key not in REQUIRED_FIELDS + OPTIONAL_FIELDS:
+                known = ", ".join(REQUIRED_FIELDS + OPTIONAL_FIELDS)
+                problem(_line(key_node), f"{where}.{key}", f"unknown field (expected {known})")
+                continue
+            if not isinstance(value_node, yaml.ScalarNode) or value_node.tag != "tag:yaml.org,2002:str":
+                problem(_line(value_node), f"{where}.{key}", f"must be a string, got {_kind(value_node)}")
+                continue
+            values[key] = value_node.value
+        for key in REQUIRED_FIELDS:
+            if key not in fields:
+                problem(_line(entry), f"{where}.{key}", "missing")
+
+        name = values.get("name")
+        if name is not None:
+            where = f"users[{index}] ({name!r})" if NAME_PATTERN.fullmatch(name) else where
+            name_line = _line(fields["name"][1])
+            if not NAME_PATTERN.fullmatch(name):
+                problem(name_line, f"{where}.name", f"{name!r} is not a URL slug: use a-z, 0-9 and '-', "
+                        "starting with a letter or digit")
+            elif name in first_line_of:
+                problem(name_line, f"{where}.name", f"duplicate name {name!r} (first defined on line "
+                        f"{first_line_of[name]})")
+            else:
+                first_line_of[name] = name_line
+        username = values.get("discogs_username")
+        if username is not None and not DISCOGS_USERNAME_PATTERN.fullmatch(username):
+            problem(_line(fields["discogs_username"][1]), f"{where}.discogs_username",
+                    f"{username!r} is not a Discogs username")
+        visibility = values.get("visibility")
+        if visibility is not None and visibility not in {v.value for v in Visibility}:
+            problem(_line(fields["visibility"][1]), f"{where}.visibility",
+                    f"unknown visibility {visibility!r} (expected public, unlisted or private)")
+        display = values.get("display_name")
+        if display is not None and not display.strip():
+            problem(_line(fields["display_name"][1]), f"{where}.display_name", "is empty; omit it instead")
+
+        if problems:
+            continue
+        users.append(User(name=name, discogs_username=username, visibility=Visibility(visibility),
+                          display_name=display, line=_line(entry)))
+
+    if problems:
+        raise RegistryError(path, problems)
+    return users
+
+
+def find_user(users: list[User], name: str, path: Path | str = "users.yaml") -> User:
+    """The registered user called `name`, or an error listing who is registered."""
+    for user in users:
+        if user.name == name:
+            return user
+    known = ", ".join(u.name for u in users) or "nobody"
+    raise SiteError(f"{path}: no user named {name!r} is registered (registered: {known})")
+
+
+def _mapping(node: yaml.MappingNode, where: str, problem) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """Keys of a mapping node; duplicates are reported instead of silently overwritten."""
+    seen: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+        label = f"{where}.{key}" if where else key
+        if key in seen:
+            problem(_line(key_node), label, f"duplicate key (first on line {_line(seen[key][0])})")
+            continue
+        seen[key] = (key_node, value_node)
+    return seen
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    tag = node.tag.rsplit(":", 1)[-1]
+    return {"null": "nothing", "int": "a number", "float": "a number", "bool": "a boolean"}.get(
+        tag, f"a {tag}"
+    )
