@@ -1,0 +1,299 @@
+"""The Discogs HTTP client: auth, the shared rate limit, retries with backoff, typed errors, call counters."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import requests
+import tenacity
+from requests_oauthlib import OAuth1
+
+from pipeline import config
+from pipeline.discogs.credentials import Consumer, Credentials, OAuthToken, PersonalToken
+from pipeline.discogs.errors import (
+    AuthError,
+    DiscogsError,
+    MalformedResponseError,
+    NotFoundError,
+    TransientError,
+)
+from pipeline.discogs.ratelimit import ServerBudget, SharedRateLimiter, shared_limiter
+from pipeline.discogs.records import CollectionPage, Folder, Identity, Master, ShapeError
+from pipeline.errors import ConfigError
+
+SORT_KEYS = ("label", "artist", "title", "catno", "format", "rating", "added", "year")
+MAX_PER_PAGE = 100
+ACCEPT = "application/vnd.discogs.v2.discogs+json"
+
+
+@dataclass
+class CallStats:
+    """What a client spent: callers diff two snapshots to report one step."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    limiter_wait_seconds: float = 0.0
+    backoff_seconds: float = 0.0
+
+    def snapshot(self) -> CallStats:
+        return CallStats(**{f.name: getattr(self, f.name) for f in fields(self)})
+
+    def since(self, earlier: CallStats) -> CallStats:
+        return CallStats(**{f.name: getattr(self, f.name) - getattr(earlier, f.name) for f in fields(self)})
+
+
+class _DiscogsTokenAuth(requests.auth.AuthBase):
+    """`Authorization: Discogs token=…` for personal access tokens."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "_DiscogsTokenAuth(<redacted>)"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Discogs token={self._token}"
+        return request
+
+
+class _Retryable(Exception):
+    """One failed attempt worth repeating; never leaves this module."""
+
+    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None,
+                 malformed: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+        self.malformed = malformed
+
+
+def oauth1_auth(consumer: Consumer, token: str | None = None, secret: str | None = None,
+                **extra: Any) -> OAuth1:
+    """An HMAC-SHA1 OAuth 1.0a signer; HMAC keeps the secrets out of the Authorization header."""
+    return OAuth1(consumer.key, consumer.secret, resource_owner_key=token, resource_owner_secret=secret,
+                  signature_method="HMAC-SHA1", signature_type="AUTH_HEADER", **extra)
+
+
+class DiscogsClient:
+    """Calls Discogs on behalf of one registered user (or of the app alone, for the OAuth handshake)."""
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        user: str | None = None,
+        consumer: Consumer | None = None,
+        api_url: str | None = None,
+        rate: config.RateLimit | None = None,
+        limiter: SharedRateLimiter | None = None,
+        timeout: float | None = None,
+        max_attempts: int = 6,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        user_agent: str | None = None,
+    ) -> None:
+        self.user = user
+        self.api_url = (api_url or config.api_url()).rstrip("/")
+        self.rate = rate or config.rate_limit()
+        self.limiter = limiter or shared_limiter(self.rate, config.ratelimit_dir(), self.api_url)
+        self.timeout = timeout or config.timeout_seconds()
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.stats = CallStats()
+        self.consumer = consumer
+        self._auth = self._auth_for(credentials, consumer)
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": user_agent or config.default_user_agent(), "Accept": ACCEPT})
+
+    def __repr__(self) -> str:
+        return f"DiscogsClient(user={self.user!r}, api_url={self.api_url!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> DiscogsClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- what the pipeline needs ------------------------------------------------------------------
+
+    def identity(self) -> Identity:
+        return self._parse(Identity.parse, self.get_json("/oauth/identity"), "/oauth/identity")
+
+    def folders(self, username: str) -> list[Folder]:
+        path = f"/users/{username}/collection/folders"
+        data = self.get_json(path)
+        folders = data.get("folders") if isinstance(data, dict) else None
+        if not isinstance(folders, list):
+            raise MalformedResponseError(f"{self._who()}GET {path}: response lacks 'folders'", path=path,
+                                         user=self.user)
+        return [self._parse(Folder.parse, f, path) for f in folders]
+
+    def folder(self, username: str, folder_id: int = 0) -> Folder:
+        path = f"/users/{username}/collection/folders/{folder_id}"
+        return self._parse(Folder.parse, self.get_json(path), path)
+
+    def collection_page(self, username: str, page: int = 1, *, per_page: int = MAX_PER_PAGE,
+                        folder_id: int = 0, sort: str = "added", sort_order: str = "desc") -> CollectionPage:
+        if sort not in SORT_KEYS:
+            raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}, not {sort!r}")
+        if sort_order not in ("asc", "desc"):
+            raise ValueError(f"sort_order must be 'asc' or 'desc', not {sort_order!r}")
+        path = f"/users/{username}/collection/folders/{folder_id}/releases"
+        params = {"page": page, "per_page": min(per_page, MAX_PER_PAGE), "sort": sort, "sort_order": sort_order}
+        return self._parse(CollectionPage.parse, self.get_json(path, params=params), path)
+
+    def master(self, master_id: int) -> Master:
+        path = f"/masters/{master_id}"
+        return self._parse(Master.parse, self.get_json(path), path)
+
+    def release(self, release_id: int) -> dict[str, Any]:
+        path = f"/releases/{release_id}"
+        data = self.get_json(path)
+        if not isinstance(data, dict):
+            raise MalformedResponseError(f"{self._who()}GET {path}: not a JSON object", path=path, user=self.user)
+        return data
+
+    # -- OAuth handshake (used by pipeline.discogs.oauth) -----------------------------------------
+
+    def post_form(self, path: str, auth: OAuth1, method: str = "POST") -> dict[str, str]:
+        """A form-encoded OAuth endpoint (request_token, access_token) answered by a form body."""
+        response = self._call(method, path, auth=auth,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        fields_ = {k: v[0] for k, v in parse_qs(response.text, keep_blank_values=True).items()}
+        if not fields_.get("oauth_token"):
+            raise MalformedResponseError(f"{method} {path}: the answer holds no oauth_token", path=path)
+        return fields_
+
+    # -- the one place that talks HTTP ------------------------------------------------------------
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self._call("GET", path, params=params, want_json=True)
+
+    def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, auth: Any = None,
+              headers: dict[str, str] | None = None, want_json: bool = False) -> Any:
+        url = self.api_url + path
+        use_auth = auth if auth is not None else self._auth
+
+        def attempt() -> Any:
+            self.stats.limiter_wait_seconds += self.limiter.acquire()
+            self.stats.requests += 1
+            try:
+                response = self.session.request(method, url, params=params, auth=use_auth, headers=headers,
+                                                timeout=self.timeout)
+            except requests.Timeout:
+                raise _Retryable(f"no answer within {self.timeout:g} s") from None
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+            return self._check(method, path, response, want_json)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            before_sleep=self._count_retry,
+        )
+        try:
+            return retrying(attempt)
+        except tenacity.RetryError as exc:
+            last = exc.last_attempt.exception()
+            kind = MalformedResponseError if getattr(last, "malformed", False) else TransientError
+            raise kind(
+                f"{self._who()}{method} {path}: gave up after {self.max_attempts} attempts; last: {last}",
+                status=getattr(last, "status", None), path=path, user=self.user,
+            ) from None
+
+    def _check(self, method: str, path: str, response: requests.Response, want_json: bool) -> Any:
+        status = response.status_code
+        budget = ServerBudget.from_headers(response.headers)
+        self.limiter.observe(budget)
+        if status == 429:
+            self.stats.rate_limited += 1
+            if budget.remaining is None:
+                self.limiter.exhaust()
+            raise _Retryable("HTTP 429 (rate limited)", status=429, retry_after=_retry_after(response))
+        if status >= 500:
+            raise _Retryable(f"HTTP {status}", status=status, retry_after=_retry_after(response))
+        where = f"{self._who()}{method} {path}"
+        if status in (401, 403):
+            hint = (f"; run `discogs-site connect {self.user}` again" if self.user and status == 401 else "")
+            raise AuthError(f"{where}: HTTP {status}: {_message(response)}{hint}", status=status, path=path,
+                            user=self.user)
+        if status == 404:
+            raise NotFoundError(f"{where}: HTTP 404: {_message(response)}", status=404, path=path, user=self.user)
+        if status >= 400:
+            raise DiscogsError(f"{where}: HTTP {status}: {_message(response)}", status=status, path=path,
+                               user=self.user)
+        if not want_json:
+            return response
+        try:
+            return response.json()
+        except ValueError:
+            raise _Retryable("the body is not valid JSON", status=status, malformed=True) from None
+
+    def _parse(self, parser, data: Any, path: str):
+        try:
+            return parser(data)
+        except ShapeError as exc:
+            raise MalformedResponseError(f"{self._who()}GET {path}: {exc}", path=path, user=self.user) from None
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        # Full jitter keeps many retrying clients from synchronising; Retry-After is a floor.
+        backoff = tenacity.wait_random_exponential(multiplier=self.backoff_base, max=self.backoff_max)(state)
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        return max(backoff, retry_after) if retry_after else backoff
+
+    def _count_retry(self, state: tenacity.RetryCallState) -> None:
+        self.stats.retries += 1
+        self.stats.backoff_seconds += state.next_action.sleep if state.next_action else 0.0
+
+    def _who(self) -> str:
+        return f"user {self.user!r}: " if self.user else ""
+
+    @staticmethod
+    def _auth_for(credentials: Credentials | None, consumer: Consumer | None) -> Any:
+        if credentials is None:
+            return None
+        if isinstance(credentials, PersonalToken):
+            return _DiscogsTokenAuth(credentials.token)
+        if isinstance(credentials, OAuthToken):
+            if consumer is None:
+                raise ConfigError("OAuth tokens need the application's DISCOGS_CONSUMER_KEY and "
+                                  "DISCOGS_CONSUMER_SECRET to sign requests")
+            return oauth1_auth(consumer, credentials.token, credentials.secret)
+        raise TypeError(f"unsupported credentials {type(credentials).__name__}")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _message(response: requests.Response) -> str:
+    """Discogs' own `{"message": …}`, cut short; never echoes request headers."""
+    try:
+        data = response.json()
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            return data["message"][:200]
+    except ValueError:
+        pass
+    return (response.reason or "error")[:200]

@@ -1,0 +1,118 @@
+"""The machine-wide request budget: one moving window shared by every process that calls one Discogs host.
+
+Discogs throttles by source IP, so every process on this machine draws from one budget. The window
+lives in a SQLite file guarded by a file lock (pyrate-limiter's SQLiteBucket), keyed by API host. The
+server's `X-Discogs-Ratelimit-*` headers tighten the local count when they disagree with it (another
+tool on the same IP, a restarted process, a server with a lower limit): the difference is booked as
+phantom requests, so the next calls wait instead of collecting 429s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pyrate_limiter import Limiter, Rate, SQLiteBucket
+
+from pipeline.config import RateLimit
+
+ITEM = "discogs"
+
+
+@dataclass(frozen=True)
+class ServerBudget:
+    """What the server said about its window in one response's headers."""
+
+    limit: int | None
+    used: int | None
+    remaining: int | None
+
+    @classmethod
+    def from_headers(cls, headers) -> ServerBudget:
+        def number(name: str) -> int | None:
+            try:
+                return int(headers.get(name, ""))
+            except ValueError:
+                return None
+
+        return cls(
+            number("X-Discogs-Ratelimit"),
+            number("X-Discogs-Ratelimit-Used"),
+            number("X-Discogs-Ratelimit-Remaining"),
+        )
+
+
+class SharedRateLimiter:
+    """Blocks until a request fits into the budget shared by all processes calling `api_url`."""
+
+    def __init__(self, rate: RateLimit, directory: Path, api_url: str) -> None:
+        self.rate = rate
+        self._window_ms = int(rate.seconds * 1000)
+        host = urlsplit(api_url).netloc or api_url
+        digest = hashlib.sha1(f"{host}|{rate}".encode()).hexdigest()[:16]
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"ratelimit-{digest}.sqlite"
+        self._bucket = SQLiteBucket.init_from_file(
+            [Rate(rate.requests, self._window_ms)],
+            table=f"window_{digest}",
+            db_path=str(self.path),
+            use_file_lock=True,
+        )
+        # A small margin past the window's edge absorbs the gap between our clock and the moment the
+        # server logs the request; 1% of the window keeps the sustained rate above 0.97 of the limit.
+        self._limiter = Limiter(self._bucket, buffer_ms=max(5, self._window_ms // 100))
+        self._thread_lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Take one slot, waiting as long as needed; returns the seconds spent waiting."""
+        started = time.monotonic()
+        with self._thread_lock:
+            while not self._limiter.try_acquire(ITEM):
+                pass  # a blocking acquire only returns False on timeout; keep waiting
+        return time.monotonic() - started
+
+    def used_in_window(self) -> int:
+        now_ms = time.time_ns() // 1_000_000
+        with self._bucket.lock:
+            cursor = self._bucket.conn.execute(
+                f"SELECT COUNT(*) FROM '{self._bucket.table}' WHERE item_timestamp >= ?",
+                (now_ms - self._window_ms,),
+            )
+            (count,) = cursor.fetchone()
+            cursor.close()
+        return count
+
+    def observe(self, budget: ServerBudget) -> int:
+        """Book phantom requests when the server has less left than we think; returns how many."""
+        if budget.remaining is None:
+            return 0
+        local_remaining = self.rate.requests - self.used_in_window()
+        missing = local_remaining - max(0, budget.remaining)
+        if missing <= 0:
+            return 0
+        with self._thread_lock:
+            # timeout=0 rather than blocking=False: the latter trips over filelock 4's API.
+            booked = self._limiter.try_acquire(ITEM, weight=missing, timeout=0)
+        return missing if booked else 0
+
+    def exhaust(self) -> int:
+        """After a 429 without usable headers: treat the whole window as spent."""
+        return self.observe(ServerBudget(limit=None, used=None, remaining=0))
+
+
+_shared: dict[tuple[str, str, str], SharedRateLimiter] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_limiter(rate: RateLimit, directory: Path, api_url: str) -> SharedRateLimiter:
+    """One limiter per process for each (directory, host, rate): clients share its connection."""
+    key = (str(directory.resolve()), api_url, str(rate))
+    with _shared_lock:
+        limiter = _shared.get(key)
+        if limiter is None:
+            limiter = _shared[key] = SharedRateLimiter(rate, directory, api_url)
+        return limiter

@@ -1,0 +1,96 @@
+"""Typed records for what the client returns, parsed defensively from Discogs' JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ShapeError(ValueError):
+    """A response parsed as JSON but lacks what Discogs documents."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    id: int
+    username: str
+    resource_url: str = ""
+    consumer_name: str = ""
+
+    @classmethod
+    def parse(cls, data: Any) -> Identity:
+        if not isinstance(data, dict) or not isinstance(data.get("username"), str):
+            raise ShapeError("identity response lacks 'username'")
+        return cls(int(data.get("id") or 0), data["username"], str(data.get("resource_url") or ""),
+                   str(data.get("consumer_name") or ""))
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: int
+    name: str
+    count: int
+
+    @classmethod
+    def parse(cls, data: Any) -> Folder:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(
+            data.get("count"), int
+        ):
+            raise ShapeError("folder lacks an integer 'id' or 'count'")
+        return cls(data["id"], str(data.get("name", "")), data["count"])
+
+
+@dataclass(frozen=True)
+class CollectionPage:
+    """One page of a folder's releases; `items` is the folder's total, as Discogs counts it."""
+
+    page: int
+    pages: int
+    per_page: int
+    items: int
+    releases: list[dict[str, Any]] = field(repr=False)
+
+    @classmethod
+    def parse(cls, data: Any) -> CollectionPage:
+        if not isinstance(data, dict):
+            raise ShapeError("collection page is not a JSON object")
+        pagination, releases = data.get("pagination"), data.get("releases")
+        if not isinstance(pagination, dict) or not isinstance(releases, list):
+            raise ShapeError("collection page lacks 'pagination' or 'releases'")
+        try:
+            numbers = [int(pagination[k]) for k in ("page", "pages", "per_page", "items")]
+        except (KeyError, TypeError, ValueError):
+            raise ShapeError("collection page has incomplete 'pagination'") from None
+        return cls(*numbers, releases=releases)
+
+
+@dataclass(frozen=True)
+class Master:
+    """What enrichment keeps of a master release."""
+
+    id: int
+    title: str
+    year: int
+    genres: tuple[str, ...]
+    styles: tuple[str, ...]
+    main_release: int | None = None
+
+    @classmethod
+    def parse(cls, data: Any) -> Master:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+            raise ShapeError("master lacks an integer 'id'")
+        year = data.get("year")
+        return cls(
+            id=data["id"],
+            title=str(data.get("title") or ""),
+            year=year if isinstance(year, int) and year > 0 else 0,
+            genres=_strings(data.get("genres")),
+            styles=_strings(data.get("styles")),
+            main_release=data.get("main_release") if isinstance(data.get("main_release"), int) else None,
+        )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str) and v)
