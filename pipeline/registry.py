@@ -108,6 +108,11 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
             problem(_line(entry), where, "must be a mapping with name, discogs_username and visibility")
             continue
         fields = _mapping(entry, where, problem)
+        name_node = fields["name"][1] if "name" in fields else None
+        if (isinstance(name_node, yaml.ScalarNode) and name_node.tag == "tag:yaml.org,2002:str"
+                and NAME_PATTERN.fullmatch(name_node.value)):
+            name_value = name_node.value
+            where = f"users[{index}] ({name_value!r})"  # every finding about this entry names the user
         values: dict[str, str] = {}
         for key, (key_node, value_node) in fields.items():
             if key not in REQUIRED_FIELDS + OPTIONAL_FIELDS:
@@ -124,7 +129,6 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
 
         name = values.get("name")
         if name is not None:
-            where = f"users[{index}] ({name!r})" if NAME_PATTERN.fullmatch(name) else where
             name_line = _line(fields["name"][1])
             if not NAME_PATTERN.fullmatch(name):
                 problem(name_line, f"{where}.name", f"{name!r} is not a URL slug: use a-z, 0-9 and '-', "

@@ -1,0 +1,80 @@
+"""Load a replayed world from a directory in Discogs' own response format (`fake-discogs --data DIR`).
+
+    DIR/users/<discogs_username>/collection/*.json   collection pages ({"pagination", "releases"}) or
+                                                     bare arrays of items, served in file-name order,
+                                                     de-duplicated by instance_id
+    DIR/users/<discogs_username>.json                optional profile (`/users/{username}`)
+    DIR/masters/<master_id>.json                     `/masters/{id}` responses; others answer 404
+
+Each user authenticates with the personal token `fake-token-<discogs_username>`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pipeline.discogs.fake.world import World
+
+
+class ReplayError(ValueError):
+    """A file in the replay directory is not what Discogs would have sent; names the file."""
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReplayError(f"{path}: cannot be read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ReplayError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+
+
+def _items_in(path: Path) -> list[dict[str, Any]]:
+    data = _read_json(path)
+    items = data.get("releases") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ReplayError(f"{path}: expected a collection page with 'releases' or a JSON array of items")
+    for position, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("instance_id"), int) \
+                or not isinstance(item.get("id"), int) or not isinstance(item.get("basic_information"), dict):
+            raise ReplayError(f"{path}: item #{position} lacks an integer 'id', 'instance_id' or "
+                              "'basic_information'")
+    return items
+
+
+def load_world(directory: Path | str) -> World:
+    root = Path(directory)
+    if not root.is_dir():
+        raise ReplayError(f"{root}: not a directory")
+    users_dir = root / "users"
+    world = World()
+    user_dirs = sorted(p for p in users_dir.iterdir() if p.is_dir()) if users_dir.is_dir() else []
+    if not user_dirs:
+        raise ReplayError(f"{root}: holds no users/<discogs_username>/collection/ directory")
+    for user_dir in user_dirs:
+        profile_path = users_dir / f"{user_dir.name}.json"
+        profile = _read_json(profile_path) if profile_path.is_file() else {}
+        if not isinstance(profile, dict):
+            raise ReplayError(f"{profile_path}: expected a JSON object")
+        world.add_user(user_dir.name, profile=profile)
+        items: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for page in sorted((user_dir / "collection").glob("*.json")):
+            for item in _items_in(page):
+                if item["instance_id"] not in seen:
+                    seen.add(item["instance_id"])
+                    items.append(item)
+        world.add_items(user_dir.name, items)
+    masters_dir = root / "masters"
+    for path in sorted(masters_dir.glob("*.json")) if masters_dir.is_dir() else []:
+        master = _read_json(path)
+        if not isinstance(master, dict):
+            raise ReplayError(f"{path}: expected a /masters/{{id}} object")
+        try:
+            master_id = int(master.get("id", path.stem))
+        except (TypeError, ValueError):
+            raise ReplayError(f"{path}: the master has no integer 'id'") from None
+        world.masters[master_id] = master
+    return world

@@ -1,0 +1,80 @@
+"""Shared fixtures: an isolated environment per test and a fake Discogs API on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import RateLimit
+from pipeline.discogs.client import DiscogsClient
+from pipeline.discogs.credentials import PersonalToken
+from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
+from pipeline.vault import generate_key
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+# Every token a test hands to the code; the session fails if any of them shows up in the run's log.
+KNOWN_SECRETS: set[str] = set()
+
+FAST = RateLimit(1000, 1.0)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No test reads the operator's settings or shares a rate-limit window with another test."""
+    for name in list(os.environ):
+        if name.startswith("DISCOGS"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DISCOGS_RATELIMIT_DIR", str(tmp_path / "ratelimit"))
+    monkeypatch.setenv("DISCOGS_SITE_KEY", generate_key())
+    return tmp_path
+
+
+@pytest.fixture
+def world():
+    return generate_world("alice:250,bob:40:private,carol:5")
+
+
+@pytest.fixture
+def fake(world):
+    with FakeDiscogs(world, rate_limit=FAST.requests, window=FAST.seconds) as server:
+        yield server
+
+
+def personal(username: str) -> PersonalToken:
+    token = personal_token_for(username)
+    KNOWN_SECRETS.add(token)
+    return PersonalToken(token)
+
+
+@pytest.fixture
+def client_for(fake):
+    """A client for a world user with fast backoff, closed after the test."""
+    made: list[DiscogsClient] = []
+
+    def make(username: str = "alice", **options) -> DiscogsClient:
+        options.setdefault("rate", FAST)
+        options.setdefault("backoff_base", 0.01)
+        options.setdefault("backoff_max", 0.05)
+        options.setdefault("timeout", 5)
+        client = DiscogsClient(personal(username), user=username, api_url=fake.url, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a token used by any test appears in the run's debug log."""
+    log = ARTIFACTS / "pytest.log"
+    if not log.exists() or not KNOWN_SECRETS:
+        return
+    text = log.read_text(encoding="utf-8", errors="replace")
+    leaked = sorted(s for s in KNOWN_SECRETS if s in text)
+    if leaked:
+        print(f"\nSECRET LEAK: {len(leaked)} token(s) used by tests appear in {log}")
+        session.exitstatus = 1

@@ -1,0 +1,95 @@
+"""users.yaml: valid registries load; every kind of mistake is reported with file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import SiteError
+from pipeline.registry import RegistryError, Visibility, find_user, load_users, parse_users
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(RegistryError) as caught:
+        parse_users(text, "users.yaml")
+    return caught.value.problems
+
+
+def test_shipped_example_loads():
+    users = load_users(ROOT / "users.yaml")
+    assert users and all(u.visibility in Visibility for u in users)
+
+
+def test_valid_registry_keeps_order_fields_and_lines():
+    users = parse_users(
+        "users:\n"
+        "  - name: ann\n    discogs_username: Ann.Vinyl\n    visibility: public\n    display_name: Ann's Records\n"
+        "  - name: bo-2\n    discogs_username: bo_2\n    visibility: private\n"
+    )
+    assert [(u.name, u.discogs_username, u.visibility, u.line) for u in users] == [
+        ("ann", "Ann.Vinyl", Visibility.PUBLIC, 2), ("bo-2", "bo_2", Visibility.PRIVATE, 6)]
+    assert users[0].label == "Ann's Records" and users[1].label == "bo-2"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "users.yaml:1: the file is empty"),
+        ("# only a comment\n", "users.yaml:1: the file is empty"),
+        ("users:\n\t- name: a\n", "use spaces"),
+        ("users: []\n", "users.yaml:1: users: the list is empty"),
+        ("people:\n  - name: a\n", "users.yaml:1: people: unknown top-level key"),
+        ("users:\n  - name: ../x\n    discogs_username: a\n    visibility: public\n",
+         "users.yaml:2: users[0].name: '../x' is not a URL slug"),
+        ("users:\n  - name: Ann\n    discogs_username: a\n    visibility: public\n", "'Ann' is not a URL slug"),
+        ("users:\n  - name: a\n    discogs_username: a\n    visibility: secret\n",
+         "users.yaml:4: users[0] ('a').visibility: unknown visibility 'secret'"),
+        ("users:\n  - name: a\n    visibility: public\n", "users.yaml:2: users[0] ('a').discogs_username: missing"),
+        ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n    colour: red\n",
+         "users.yaml:5: users[0] ('a').colour: unknown field"),
+        ("users:\n  - name: 12\n    discogs_username: a\n    visibility: public\n",
+         "users.yaml:2: users[0].name: must be a string, got a number"),
+        ("users:\n  - name: a\n    discogs_username: [x]\n    visibility: public\n",
+         "users[0] ('a').discogs_username: must be a string, got a list"),
+        ("users:\n  - name: a\n    discogs_username: a b\n    visibility: public\n", "'a b' is not a Discogs username"),
+        ("users:\n  - name: a\n    name: b\n    discogs_username: a\n    visibility: public\n",
+         "users.yaml:3: users[0].name: duplicate key (first on line 2)"),
+        ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n    display_name: '  '\n",
+         "display_name: is empty"),
+        ("users:\n  - just-a-string\n", "users.yaml:2: users[0]: must be a mapping"),
+        ("users: nobody\n", "users.yaml:1: users: must be a list"),
+        ("users:\n  - name: a\n   discogs_username: a\n", "not valid YAML"),
+    ],
+)
+def test_each_mistake_names_file_line_and_field(text, expected):
+    assert any(expected in p for p in problems_of(text)), problems_of(text)
+
+
+def test_duplicate_names_point_at_the_first_definition():
+    text = ("users:\n  - name: a\n    discogs_username: x\n    visibility: public\n"
+            "  - name: a\n    discogs_username: y\n    visibility: unlisted\n")
+    assert problems_of(text) == ["users.yaml:5: users[1] ('a').name: duplicate name 'a' (first defined on line 2)"]
+
+
+def test_every_problem_is_reported_at_once_in_file_order():
+    text = ("users:\n"
+            "  - name: ok\n    discogs_username: fine\n    visibility: nope\n"
+            "  - name: ../etc\n    visibility: public\n    extra: 1\n")
+    found = problems_of(text)
+    assert [p.split(":")[1] for p in found] == ["4", "5", "5", "7"]
+    message = str(RegistryError(Path("users.yaml"), found))
+    assert message.startswith("users.yaml: 4 problems:")
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(RegistryError, match=r"nowhere\.yaml: file not found"):
+        load_users(tmp_path / "nowhere.yaml")
+
+
+def test_unknown_user_lists_who_is_registered():
+    users = parse_users("users:\n  - name: ann\n    discogs_username: a\n    visibility: public\n")
+    with pytest.raises(SiteError, match=r"no user named 'bob' is registered \(registered: ann\)"):
+        find_user(users, "bob")
