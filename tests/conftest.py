@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 KNOWN_SECRETS: set[str] = set()
 
 FAST = RateLimit(1000, 1.0)
+logging.getLogger("filelock").setLevel(logging.INFO)  # a line per lock would drown the debug log
 
 
 @pytest.fixture(autouse=True)

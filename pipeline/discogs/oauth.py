@@ -65,7 +65,8 @@ class CallbackServer:
                 outer.received.set()
 
         self._httpd = HTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        daemon=True)
 
     @property
     def url(self) -> str:

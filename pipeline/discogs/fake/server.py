@@ -30,7 +30,7 @@ UNAUTHENTICATED_SHARE = 25 / 60  # Discogs: 25 unauthenticated vs 60 authenticat
 
 @dataclass(frozen=True)
 class Served:
-    """One request the fake answered (status 0: the connection was dropped on purpose)."""
+    """One request the fake answered, stamped when it arrived (status 0: dropped on purpose)."""
 
     at: float
     method: str
@@ -84,7 +84,9 @@ class FakeDiscogs:
         return f"http://{host}:{port}"
 
     def start(self) -> FakeDiscogs:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-discogs", daemon=True)
+        # A short poll interval makes stop() quick; tests start and stop many servers.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-discogs", daemon=True)
         self._thread.start()
         return self
 
@@ -167,11 +169,12 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
                 status, headers, html = authorize(fake.world, method, query, body)
                 self._send_raw(status, headers, html.encode(), "text/html; charset=utf-8")
                 return
+            arrived = time.time()
             client = self.client_address[0]
             base_url = f"http://{self.headers.get('Host', '127.0.0.1')}"
             fault = fake.faults.take(path)
             if fault and fault.kind == "drop":
-                fake.record(Served(time.time(), method, path, parts.query, 0, None, client))
+                fake.record(Served(arrived, method, path, parts.query, 0, None, client))
                 self.close_connection = True
                 return
             if path in ("/oauth/request_token", "/oauth/access_token"):
@@ -198,7 +201,7 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
                 answer = fake.api.handle(path, query, user, base_url)
             answer.headers.update({"X-Discogs-Ratelimit": str(limit), "X-Discogs-Ratelimit-Used": str(used),
                                    "X-Discogs-Ratelimit-Remaining": str(max(0, limit - used))})
-            fake.record(Served(time.time(), method, path, parts.query, answer.status, user, client))
+            fake.record(Served(arrived, method, path, parts.query, answer.status, user, client))
             malformed = bool(fault and fault.kind == "malformed")
             self._send(answer, malformed=malformed)
 

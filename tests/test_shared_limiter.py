@@ -1,0 +1,50 @@
+"""Two processes share one request budget: together they stay within the limit and never see a 429."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from pipeline.discogs.fake import FakeDiscogs
+
+LIMIT, WINDOW, PER_PROCESS = 20, 1.0, 40
+
+WORKER = """
+import json, sys
+from pipeline.config import RateLimit
+from pipeline.discogs.client import DiscogsClient
+from pipeline.discogs.credentials import PersonalToken
+client = DiscogsClient(PersonalToken("fake-token-" + sys.argv[2]), user=sys.argv[2], api_url=sys.argv[1],
+                       rate=RateLimit(int(sys.argv[3]), float(sys.argv[4])))
+for _ in range(int(sys.argv[5])):
+    client.identity()
+print(json.dumps({"requests": client.stats.requests, "rate_limited": client.stats.rate_limited}))
+"""
+
+
+def test_two_processes_never_exceed_the_shared_limit(world, isolated_env):
+    with FakeDiscogs(world, rate_limit=LIMIT, window=WINDOW) as fake:
+        started = time.monotonic()
+        workers = [
+            subprocess.Popen([sys.executable, "-c", WORKER, fake.url, user, str(LIMIT), str(WINDOW), str(PER_PROCESS)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+            for user in ("alice", "carol")
+        ]
+        results = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=60)
+            assert worker.returncode == 0, err
+            results.append(json.loads(out))
+        elapsed = time.monotonic() - started
+        served = fake.requests()
+
+    assert [r["rate_limited"] for r in results] == [0, 0]
+    assert len(served) == 2 * PER_PROCESS and all(s.status == 200 for s in served)
+    stamps = sorted(s.at for s in served)
+    busiest = max(sum(1 for t in stamps if start <= t < start + WINDOW) for start in stamps)
+    assert busiest <= LIMIT
+    # 80 requests at 20 per second need at least three full windows after the first burst.
+    assert elapsed >= (2 * PER_PROCESS / LIMIT - 1) * WINDOW
