@@ -167,8 +167,9 @@ class DiscogsClient:
 
     def post_form(self, path: str, auth: OAuth1, method: str = "POST") -> dict[str, str]:
         """A form-encoded OAuth endpoint (request_token, access_token) answered by a form body."""
-        response = self._call(method, path, auth=auth,
-                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        # Discogs asks for the form Content-Type; on a bodiless GET oauthlib would refuse to sign with it.
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if method != "GET" else None
+        response = self._call(method, path, auth=auth, headers=headers)
         fields_ = {k: v[0] for k, v in parse_qs(response.text, keep_blank_values=True).items()}
         if not fields_.get("oauth_token"):
             raise MalformedResponseError(f"{method} {path}: the answer holds no oauth_token", path=path)

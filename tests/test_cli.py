@@ -1,0 +1,116 @@
+"""The `discogs-site` command as an operator runs it: help, exit codes, messages, and no token in sight."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+
+from pipeline.cli import build_parser, main
+from pipeline.discogs.fake import personal_token_for
+from tests.conftest import KNOWN_SECRETS
+
+SUBCOMMANDS = [["connect"], ["disconnect"], ["rotate-key"], ["keygen"], ["users"], ["users", "validate"],
+               ["fake-discogs"], ["demo"]]
+USERS_YAML = "users:\n  - name: al\n    discogs_username: alice\n    visibility: public\n"
+
+
+def run(*args: str, stdin: str = "", env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("words", SUBCOMMANDS, ids=" ".join)
+def test_every_subcommand_has_help(words, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([*words, "--help"])
+    assert done.value.code == 0
+    assert "usage: discogs-site" in capsys.readouterr().out
+
+
+def test_parser_lists_every_subcommand():
+    help_text = build_parser().format_help()
+    for words in SUBCOMMANDS:
+        assert words[0] in help_text
+
+
+@pytest.mark.parametrize("argv", [[], ["frobnicate"], ["connect"], ["fake-discogs", "--rate-limit", "0"],
+                                  ["fake-discogs", "--data", "x", "--generate", "a:1"]])
+def test_bad_usage_exits_2(argv, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+
+
+def test_failures_exit_1_with_a_message_naming_the_culprit(tmp_path, capsys):
+    users = tmp_path / "users.yaml"
+    users.write_text("users:\n  - name: ../x\n    discogs_username: a\n    visibility: public\n")
+    assert main(["--users", str(users), "users", "validate"]) == 1
+    err = capsys.readouterr().err
+    assert f"{users}:2: users[0].name: '../x' is not a URL slug" in err and "Traceback" not in err
+    users.write_text(USERS_YAML)
+    assert main(["--users", str(users), "--vault", str(tmp_path / "v.json"), "disconnect", "zed"]) == 1
+    assert "no user named 'zed'" in capsys.readouterr().err
+    assert main(["fake-discogs", "--generate", "nonsense"]) == 1
+    assert "--generate: 'nonsense'" in capsys.readouterr().err
+
+
+def test_connect_without_consumer_names_the_missing_variables(tmp_path, capsys):
+    users = tmp_path / "users.yaml"
+    users.write_text(USERS_YAML)
+    assert main(["--users", str(users), "--vault", str(tmp_path / "v.json"), "connect", "al"]) == 1
+    assert "DISCOGS_CONSUMER_KEY and DISCOGS_CONSUMER_SECRET not set" in capsys.readouterr().err
+
+
+def test_keygen_prints_a_usable_key(capsys):
+    assert main(["keygen"]) == 0
+    Fernet(capsys.readouterr().out.strip().encode())
+
+
+def test_personal_token_connect_and_disconnect_never_show_the_token(fake, tmp_path):
+    token = personal_token_for("alice")
+    KNOWN_SECRETS.add(token)
+    users, vault = tmp_path / "users.yaml", tmp_path / "vault.json"
+    users.write_text(USERS_YAML)
+    env = {"DISCOGS_API_URL": fake.url, "DISCOGS_RATE_LIMIT": "1000/1"}
+    common = ["-v", "--users", str(users), "--vault", str(vault)]
+    connected = run(*common, "connect", "al", "--personal-token", stdin=token + "\n", env=env)
+    assert connected.returncode == 0, connected.stderr
+    assert "Connected 'al' as Discogs user alice" in connected.stdout
+    assert "DEBUG" in connected.stderr  # debug logging was on, and still nothing leaked
+    refused = run(*common, "connect", "al", "--personal-token", stdin="bogus-token-value\n", env=env)
+    assert refused.returncode == 1 and "HTTP 401" in refused.stderr
+    removed = run(*common, "disconnect", "al", env=env)
+    assert removed.returncode == 0 and "Removed the tokens of 'al'" in removed.stdout
+    for output in (connected, refused, removed):
+        text = output.stdout + output.stderr
+        assert token not in text and "bogus-token-value" not in text
+    assert token not in vault.read_text()
+
+
+def test_fake_discogs_command_serves_until_interrupted():
+    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "fake-discogs", "--port", "0",
+                               "--generate", "zoe:120", "--window", "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())[0]
+        page = requests.get(f"{url}/users/zoe/collection/folders/0/releases", timeout=5,
+                            headers={"Authorization": "Discogs token=fake-token-zoe"})
+        assert page.json()["pagination"]["items"] == 120
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0
+
+
+def test_demo_runs_end_to_end_and_cleans_up():
+    done = run("demo", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"vera\s+public\s+1500", done.stdout)
+    assert "answered 0 with 429" in done.stdout
+    workdir = re.search(r"Registered 3 users in (\S+)/users\.yaml", done.stdout)[1]
+    assert not os.path.exists(workdir)
