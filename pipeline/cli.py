@@ -115,6 +115,32 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from pipeline.build import build
+    from pipeline.defs.resources import PipelineSettings
+
+    overrides = {"users_file": str(args.users), "vault_file": str(args.vault)}
+    if args.output:
+        overrides["output_dir"] = str(args.output)
+    if args.state:
+        overrides["state_dir"] = str(args.state)
+    settings = PipelineSettings.from_env(**overrides)
+    outcomes, published = build(settings, args.user or None)
+    print(f"\n{'user':<20} {'result':<7} {'items':>6} {'added':>6} {'requests':>9} {'coverage':>9} {'seconds':>8}")
+    for o in outcomes:
+        m = o.metadata
+        requests = int(m.get("collection.requests", 0) or 0) + int(m.get("master_enrichment.requests", 0) or 0)
+        coverage = m.get("master_enrichment.coverage")
+        print(f"{o.name:<20} {'ok' if o.ok else 'FAILED':<7} {m.get('collection.items', '–')!s:>6} "
+              f"{m.get('collection.added', '–')!s:>6} {requests:>9} "
+              f"{(f'{coverage:.0%}' if isinstance(coverage, float) else '–'):>9} {o.seconds:>8.1f}")
+    for o in outcomes:
+        if not o.ok:
+            print(f"  {o.name}: {o.error}", file=sys.stderr)
+    print(f"site: {'published to ' + settings.output_dir if published else 'NOT published'}")
+    return 0 if published and all(o.ok for o in outcomes) else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipeline.demo import run_demo
 
@@ -166,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate-limit", type=_positive_int, default=60, help="requests per window (default 60)")
     p.add_argument("--window", type=_positive_float, default=60.0, help="window in seconds (default 60)")
     p.set_defaults(func=cmd_fake_discogs)
+
+    p = sub.add_parser("build", help="sync, enrich, compute and render every user (or some), then publish")
+    p.add_argument("--user", action="append", metavar="NAME", help="rebuild only this user (repeatable) and the index")
+    p.add_argument("--output", type=Path, help="where the site goes (default: $DISCOGS_SITE_OUTPUT or output)")
+    p.add_argument("--state", type=Path, help="pipeline state directory (default: $DISCOGS_SITE_STATE or .state)")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("demo", help="run the demo against a generated fake Discogs world")
     p.add_argument("--keep", action="store_true", help="keep the temporary state directory")

@@ -98,3 +98,24 @@ def timeout_seconds() -> float:
     if value <= 0:
         raise ConfigError(f"DISCOGS_TIMEOUT={text!r} is not a positive number of seconds")
     return value
+
+
+def output_dir() -> Path:
+    """Where the built site goes (`DISCOGS_SITE_OUTPUT`, default `./output`)."""
+    return Path(_env("DISCOGS_SITE_OUTPUT", "output"))
+
+
+def base_path() -> str:
+    """The site's path on its host (`DISCOGS_SITE_BASE_PATH`, e.g. `/my-repo/` for a project page)."""
+    value = _env("DISCOGS_SITE_BASE_PATH", "/")
+    return "/" + value.strip("/") + "/" if value.strip("/") else "/"
+
+
+def site_url() -> str:
+    """The site's origin for the sitemap (`DISCOGS_SITE_URL`, e.g. `https://me.github.io`); optional."""
+    return _env("DISCOGS_SITE_URL", "").rstrip("/")
+
+
+def dagster_home() -> Path:
+    """DAGSTER_HOME, else `<state>/dagster` so runs and their history persist beside the state."""
+    return Path(_env("DAGSTER_HOME", str(state_dir() / "dagster")))

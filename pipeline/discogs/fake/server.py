@@ -9,6 +9,7 @@ read the request log, arm faults, revoke tokens and add records.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -147,6 +148,12 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:  # the request log replaces stderr noise
             return
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes; without this, Nagle's algorithm meets the client's
+            # delayed ACK and every keep-alive response waits ~40 ms.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_GET(self) -> None:
             self._handle("GET")

@@ -1,0 +1,142 @@
+"""A user's collection as a typed table: Discogs items -> rows, and the Parquet file they live in.
+
+One rule per field lives here (the artist's display name, absent genres, the UTC instant of
+`date_added`), so the stats and the site never re-derive them from raw JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+SCHEMA: dict[str, pl.DataType] = {
+    "instance_id": pl.Int64, "release_id": pl.Int64, "master_id": pl.Int64, "folder_id": pl.Int64,
+    "rating": pl.Int64, "date_added": pl.String, "added_at": pl.Datetime("us", "UTC"), "title": pl.String,
+    "year": pl.Int64, "artist": pl.String, "artists": pl.List(pl.String), "labels": pl.List(pl.String),
+    "catnos": pl.List(pl.String), "formats": pl.List(pl.String), "format_descriptions": pl.List(pl.String),
+    "genres": pl.List(pl.String), "styles": pl.List(pl.String), "thumb": pl.String, "cover": pl.String,
+}
+_SUFFIX = re.compile(r" \(\d+\)$")
+
+
+def display_name(name: str) -> str:
+    """`Death Row Records (2)` -> `Death Row Records`: Discogs' disambiguation suffix is not for readers."""
+    return _SUFFIX.sub("", name.strip())
+
+
+class BadItem(ValueError):
+    """One collection item that cannot be read; names the release so it can be looked up."""
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str) and v] if isinstance(value, list) else []
+
+
+def row_of(item: dict[str, Any]) -> dict[str, Any]:
+    """One Discogs collection item -> one table row; BadItem when Discogs sent something unusable."""
+    release_id = item.get("id") if isinstance(item, dict) else None
+    info = item.get("basic_information") if isinstance(item, dict) else None
+    if not isinstance(item.get("instance_id") if isinstance(item, dict) else None, int) or not isinstance(info, dict):
+        raise BadItem(f"release {release_id}: item lacks an integer instance_id or basic_information")
+    try:
+        added_at = datetime.fromisoformat(item.get("date_added") or "").astimezone(UTC)
+    except ValueError:
+        raise BadItem(f"release {release_id}: date_added {item.get('date_added')!r} is not a date") from None
+    artists = [a for a in info.get("artists") or [] if isinstance(a, dict)]
+    credit = ""
+    for artist in artists:
+        name = display_name(str(artist.get("anv") or artist.get("name") or ""))
+        join = str(artist.get("join") or "").strip()
+        credit += name + (f" {join} " if join and join != "," else ", " if join == "," else "")
+    labels = [lab for lab in info.get("labels") or [] if isinstance(lab, dict)]
+    formats = [f for f in info.get("formats") or [] if isinstance(f, dict)]
+    year = info.get("year")
+    return {
+        "instance_id": item["instance_id"],
+        "release_id": int(info.get("id") or release_id or 0),
+        "master_id": info.get("master_id") if isinstance(info.get("master_id"), int) else 0,
+        "folder_id": item.get("folder_id") if isinstance(item.get("folder_id"), int) else None,
+        "rating": item.get("rating") if isinstance(item.get("rating"), int) else 0,
+        "date_added": item.get("date_added"),
+        "added_at": added_at,
+        "title": str(info.get("title") or ""),
+        "year": year if isinstance(year, int) and year > 0 else 0,
+        "artist": credit.strip(" ,") or "Unknown Artist",
+        "artists": [display_name(str(a.get("name") or "")) for a in artists if a.get("name")],
+        "labels": [display_name(str(lab.get("name") or "")) for lab in labels if lab.get("name")],
+        "catnos": [str(lab.get("catno") or "") for lab in labels if lab.get("catno")],
+        "formats": [str(f.get("name")) for f in formats if f.get("name")],
+        "format_descriptions": [d for f in formats for d in _strings(f.get("descriptions"))],
+        "genres": _strings(info.get("genres")),
+        "styles": _strings(info.get("styles")),
+        "thumb": str(info.get("thumb") or ""),
+        "cover": str(info.get("cover_image") or ""),
+    }
+
+
+def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row") if rows else pl.DataFrame(schema=SCHEMA)
+
+
+@dataclass
+class SyncState:
+    """What the last sync knew, beside the table: when it ran and when it last reconciled in full."""
+
+    synced_at: str | None = None
+    reconciled_at: str | None = None
+    folder_count: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class CollectionStore:
+    """`<state>/collections/<user>.parquet` plus `<user>.json`, each replaced atomically."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.dir = Path(state_dir) / "collections"
+
+    def table_path(self, user: str) -> Path:
+        return self.dir / f"{user}.parquet"
+
+    def load(self, user: str) -> pl.DataFrame | None:
+        path = self.table_path(user)
+        return pl.read_parquet(path) if path.exists() else None
+
+    def load_state(self, user: str) -> SyncState:
+        path = self.dir / f"{user}.json"
+        if not path.exists():
+            return SyncState()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return SyncState(**{k: data.get(k) for k in ("synced_at", "reconciled_at", "folder_count")},
+                         warnings=data.get("warnings") or [])
+
+    def save(self, user: str, table: pl.DataFrame, state: SyncState) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _replace(self.table_path(user), lambda tmp: table.write_parquet(tmp))
+        text = json.dumps(state.__dict__, indent=2)
+        _replace(self.dir / f"{user}.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+    def remove(self, user: str) -> None:
+        for suffix in (".parquet", ".json"):
+            (self.dir / f"{user}{suffix}").unlink(missing_ok=True)
+
+
+def _replace(path: Path, write) -> None:
+    """Write beside `path`, fsync, then swap in: readers see the old file or the new one, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

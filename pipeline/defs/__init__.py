@@ -1,0 +1,1 @@
+"""Dagster wiring only: partitions, resources, assets and checks, schedules. Logic lives below it."""

@@ -1,0 +1,76 @@
+"""The pipeline's settings as a Dagster resource: paths, the Discogs client per user, the stores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline import config
+from pipeline.collection import CollectionStore
+from pipeline.discogs.client import DiscogsClient
+from pipeline.discogs.credentials import consumer_from_env
+from pipeline.errors import SiteError
+from pipeline.masters import MasterCache
+from pipeline.registry import User, find_user, load_users
+from pipeline.vault import Vault
+
+
+class PipelineSettings(dg.ConfigurableResource):
+    """Where the registry, vault, state and site live, and how hard to lean on Discogs."""
+
+    users_file: str = "users.yaml"
+    vault_file: str = "vault.json"
+    state_dir: str = ".state"
+    output_dir: str = "output"
+    base_path: str = "/"
+    site_url: str = ""
+    api_url: str = ""
+    rate_limit: str = ""
+    reconcile_hours: float = 24.0
+    master_ttl_days: float = 30.0
+
+    @classmethod
+    def from_env(cls, **overrides: str) -> PipelineSettings:
+        values = {"users_file": str(config.users_path()), "vault_file": str(config.vault_path()),
+                  "state_dir": str(config.state_dir()), "output_dir": str(config.output_dir()),
+                  "base_path": config.base_path(), "site_url": config.site_url()}
+        return cls(**{**values, **overrides})
+
+    @property
+    def state(self) -> Path:
+        return Path(self.state_dir)
+
+    @property
+    def reconcile_after(self) -> timedelta:
+        return timedelta(hours=self.reconcile_hours)
+
+    def users(self) -> list[User]:
+        return load_users(self.users_file)
+
+    def user(self, name: str) -> User:
+        return find_user(self.users(), name, self.users_file)
+
+    def client(self, user: User) -> DiscogsClient:
+        credentials = Vault.open(self.vault_file).get(user.name)
+        if credentials is None:
+            raise SiteError(f"user {user.name!r} has no tokens in {self.vault_file}; "
+                            f"run `discogs-site connect {user.name}`")
+        rate = config.parse_rate_limit(self.rate_limit) if self.rate_limit else None
+        return DiscogsClient(credentials, user=user.name, consumer=consumer_from_env(required=False),
+                             api_url=self.api_url or None, rate=rate)
+
+    def collections(self) -> CollectionStore:
+        return CollectionStore(self.state)
+
+    def master_cache(self) -> MasterCache:
+        return MasterCache(self.state / "masters.sqlite", ttl_days=self.master_ttl_days)
+
+    @property
+    def pages_staging(self) -> Path:
+        return self.state / "pages"
+
+    @property
+    def stats_dir(self) -> Path:
+        return self.state / "stats"

@@ -1,0 +1,150 @@
+"""The master cache shared by every user, and enrichment: fetch each missing or stale master once.
+
+The cache is one SQLite database written through after every master, so a run killed at any moment
+(even with SIGKILL) loses nothing and the next run never fetches a stored master again. Entries are
+refreshed after a TTL stretched by up to a quarter per master, so a big first sync does not turn
+into one day of refreshes every month. 404s are remembered like any other answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.discogs.client import DiscogsClient
+from pipeline.discogs.errors import MalformedResponseError, NotFoundError, TransientError
+from pipeline.discogs.records import Master
+
+log = logging.getLogger(__name__)
+DEFAULT_TTL_DAYS = 30.0
+MASTER_SCHEMA = {"master_id": pl.Int64, "master_found": pl.Boolean, "master_year": pl.Int64,
+                 "master_genres": pl.List(pl.String), "master_styles": pl.List(pl.String)}
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS masters (
+    id INTEGER PRIMARY KEY,
+    found INTEGER NOT NULL,          -- 0: Discogs answered 404 (deleted or merged)
+    title TEXT NOT NULL DEFAULT '',
+    year INTEGER NOT NULL DEFAULT 0,
+    genres TEXT NOT NULL DEFAULT '[]',
+    styles TEXT NOT NULL DEFAULT '[]',
+    main_release INTEGER,
+    fetched_at REAL NOT NULL,        -- unix time of the answer this row holds
+    source TEXT NOT NULL DEFAULT 'api'
+)
+"""
+
+
+def _spread(master_id: int) -> float:
+    """A stable factor in [1, 1.25) per master that staggers refreshes."""
+    return 1 + (zlib.crc32(str(master_id).encode()) % 1000) / 4000
+
+
+class MasterCache:
+    def __init__(self, path: Path, ttl_days: float = DEFAULT_TTL_DAYS) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.ttl_seconds = ttl_days * 86400
+        self._db = sqlite3.connect(self.path, timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a master written is a master kept, even on power loss
+        self._db.execute(_SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> MasterCache:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def due(self, master_ids: Iterable[int], now: float | None = None) -> list[int]:
+        """The ids (> 0) the cache lacks or holds past their TTL: absent ones first, then the stalest."""
+        now = now or time.time()
+        wanted = sorted({m for m in master_ids if m and m > 0})
+        stored = self._fetched_at(wanted)
+        absent = [m for m in wanted if m not in stored]
+        stale = sorted((m for m in wanted if m in stored and now - stored[m] >= self.ttl_seconds * _spread(m)),
+                       key=lambda m: stored[m])
+        return absent + stale
+
+    def _fetched_at(self, ids: list[int]) -> dict[int, float]:
+        found: dict[int, float] = {}
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(self._db.execute(f"SELECT id, fetched_at FROM masters WHERE id IN ({marks})", chunk))
+        return found
+
+    def put(self, master: Master, fetched_at: float | None = None, source: str = "api") -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO masters VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
+            (master.id, master.title, master.year, json.dumps(list(master.genres)), json.dumps(list(master.styles)),
+             master.main_release, fetched_at or time.time(), source),
+        )
+        self._db.commit()
+
+    def put_missing(self, master_id: int, fetched_at: float | None = None) -> None:
+        self._db.execute("INSERT OR REPLACE INTO masters (id, found, fetched_at) VALUES (?, 0, ?)",
+                         (master_id, fetched_at or time.time()))
+        self._db.commit()
+
+    def frame(self, master_ids: Iterable[int] | None = None) -> pl.DataFrame:
+        """Cached answers: master_id, found (False for a remembered 404), year, genres, styles."""
+        rows = self._db.execute("SELECT id, found, year, genres, styles FROM masters").fetchall()
+        wanted = set(master_ids) if master_ids is not None else None
+        data = [(i, bool(f), y, json.loads(g), json.loads(s)) for i, f, y, g, s in rows
+                if wanted is None or i in wanted]
+        return pl.DataFrame(data, schema=MASTER_SCHEMA, orient="row")
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM masters").fetchone()[0]
+
+
+@dataclass
+class EnrichResult:
+    wanted: int = 0          # distinct masters the collection points to
+    fetched: int = 0         # answered this run (found or 404)
+    not_found: int = 0
+    remaining: int = 0       # still due when the run stopped (budget spent or the API gave out)
+    errors: list[str] = field(default_factory=list)
+
+
+def enrich(client: DiscogsClient, cache: MasterCache, master_ids: Iterable[int], *, budget: int | None = None,
+           now: float | None = None) -> EnrichResult:
+    """Fetch what is due, at most `budget` requests' worth; every answer is stored the moment it arrives.
+
+    Auth errors propagate (the user must reconnect). A master whose body stays malformed is reported
+    and skipped; when the API keeps failing the run stops early, keeping everything fetched so far.
+    """
+    ids = {m for m in master_ids if m and m > 0}
+    due = cache.due(ids, now)
+    result = EnrichResult(wanted=len(ids), remaining=len(due))
+    for master_id in due:
+        if budget is not None and result.fetched >= budget:
+            break
+        try:
+            cache.put(client.master(master_id))
+        except NotFoundError:
+            cache.put_missing(master_id)
+            result.not_found += 1
+        except MalformedResponseError as exc:
+            result.errors.append(f"master {master_id}: {exc}")
+            result.remaining -= 1
+            continue
+        except TransientError as exc:
+            result.errors.append(f"stopped early, {result.remaining} masters left: {exc}")
+            log.warning("enrichment stopped early: %s", exc)
+            break
+        result.fetched += 1
+        result.remaining -= 1
+    return result

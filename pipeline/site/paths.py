@@ -1,0 +1,34 @@
+"""Where a user's pages live: `u/<name>/` when public, an unguessable `u/<name>-<suffix>/` when unlisted."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from pipeline.errors import ConfigError
+from pipeline.registry import User, Visibility
+
+SECRET_ENV = "DISCOGS_SITE_URL_SECRET"
+
+
+def url_secret() -> bytes:
+    """The HMAC secret behind unlisted paths: DISCOGS_SITE_URL_SECRET, else the vault key.
+
+    Falling back to the vault key keeps a fresh set-up to one secret; set the dedicated variable
+    before rotating the vault key, or unlisted links change with it.
+    """
+    secret = os.environ.get(SECRET_ENV, "").strip() or os.environ.get("DISCOGS_SITE_KEY", "").split(",")[0].strip()
+    if not secret:
+        raise ConfigError(f"{SECRET_ENV} (or DISCOGS_SITE_KEY) must be set to give unlisted users a private URL")
+    return secret.encode()
+
+
+def user_dir(user: User) -> str:
+    """The directory under `u/` for a published user; private users have none."""
+    if user.visibility is Visibility.PRIVATE:
+        raise ValueError(f"user {user.name!r} is private and has no pages")
+    if user.visibility is Visibility.UNLISTED:
+        suffix = hmac.new(url_secret(), f"unlisted:{user.name}".encode(), hashlib.sha256).hexdigest()[:20]
+        return f"{user.name}-{suffix}"
+    return user.name

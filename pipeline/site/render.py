@@ -1,0 +1,141 @@
+"""Rendering: one user's pages into a staging directory, and the whole site assembled and swapped in.
+
+Each user's pages are rendered into `<state>/pages/<name>/` (replaced whole). The site index step then
+assembles `output/` from the staged pages of every non-private user plus the index, sitemap, robots
+and 404 pages, writes it beside the old site and swaps it in, so a failed build never leaves a half
+site and a user switched to private disappears from the next build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import polars as pl
+
+from pipeline.registry import User, Visibility
+from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
+from pipeline.site.paths import user_dir
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "site_templates"
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def asset_names() -> dict[str, str]:
+    """Static files with content-hashed names, so hosts may cache them for a year."""
+    names = {}
+    for path in sorted((TEMPLATES / "static").iterdir()):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        names[path.name] = f"{path.stem}-{digest}{path.suffix}"
+    return names
+
+
+def _context(base: str, **extra: Any) -> dict[str, Any]:
+    return {"base": base, "assets": asset_names(), "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "noindex": False, **extra}
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def render_user(user: User, table: pl.DataFrame, stats: dict[str, Any], staging: Path, base: str = "/") -> Path:
+    """Write the user's pages into `staging/<name>/`, replacing what was there; returns that directory."""
+    target = staging / user.name
+    fresh = staging / f".{user.name}.new"
+    shutil.rmtree(fresh, ignore_errors=True)
+    env = environment()
+    noindex = user.visibility is Visibility.UNLISTED
+    totals = stats["totals"]
+    summary = [("Items", totals["items"]), ("Artists", totals["artists"]), ("Labels", totals["labels"]),
+               ("Genres", totals["genres"]), ("Formats", totals["formats"]),
+               ("Earliest year", totals["earliest_year"] or "–"), ("Latest year", totals["latest_year"] or "–"),
+               ("Last added", (totals["last_added"] or "–")[:10]), ("Last synced", (totals["last_synced"] or "–")[:10]),
+               ("Enrichment", f"{totals['enrichment_coverage']:.0%}")]
+    counts = stats["counts"]
+    tables = [("Genres", counts["genres"]), ("Formats", counts["formats"]),
+              ("Format details", counts["format_descriptions"][:15]), ("Top artists", counts["artists"][:10]),
+              ("Decades", counts["decades"]), ("Top styles", counts["styles"][:15]),
+              ("Top labels", counts["labels"][:10]), ("Ratings", counts["ratings"])]
+    collection = fresh / "collection"
+    _write(collection / "index.html", env.get_template("dashboard.html.j2").render(
+        _context(base, user=user, summary=summary, tables=tables, noindex=noindex)))
+    rows = table.sort("added_at", descending=True).to_dicts()
+    _write(collection / "all" / "index.html", env.get_template("list.html.j2").render(
+        _context(base, user=user, rows=rows, noindex=noindex)))
+    exported = export_rows(table)
+    _write(collection / "releases.json", releases_json(table))
+    _write(collection / "export.csv", export_csv(exported))
+    _write(collection / "export.json", export_json(exported))
+    _write(collection / "stats.json", json.dumps(stats, ensure_ascii=False))
+    covers = [r["thumb"] for r in rows if r["thumb"]][:4]
+    _write(fresh / "entry.json", json.dumps({"label": user.label, "items": totals["items"], "covers": covers,
+                                             "last_synced": totals["last_synced"]}))
+    shutil.rmtree(target, ignore_errors=True)
+    fresh.rename(target)
+    return target
+
+
+def remove_user(staging: Path, name: str) -> bool:
+    target = staging / name
+    if target.exists():
+        shutil.rmtree(target)
+        return True
+    return False
+
+
+@dataclass
+class SiteSummary:
+    users: int
+    public: int
+    files: int
+
+
+def publish_site(users: list[User], staging: Path, output: Path, base: str = "/",
+                 site_url: str = "") -> SiteSummary:
+    """Assemble the site from staged pages of non-private users and swap it in for `output`."""
+    output = output.resolve()
+    new = output.parent / f".{output.name}.new"
+    shutil.rmtree(new, ignore_errors=True)
+    env = environment()
+    entries, published = [], 0
+    for user in users:
+        source = staging / user.name
+        if user.visibility is Visibility.PRIVATE or not source.exists():
+            continue
+        directory = user_dir(user)
+        shutil.copytree(source / "collection", new / "u" / directory / "collection")
+        published += 1
+        if user.visibility is Visibility.PUBLIC:
+            entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
+            entries.append({**entry, "dir": directory})
+    for name, hashed in asset_names().items():
+        _write(new / "assets" / hashed, (TEMPLATES / "static" / name).read_bytes())
+    _write(new / "index.html", env.get_template("index.html.j2").render(_context(base, entries=entries)))
+    _write(new / "404.html", env.get_template("404.html.j2").render(_context(base)))
+    root = (site_url.rstrip("/") + base) if site_url else base
+    urls = [root] + [f"{root}u/{e['dir']}/collection/" for e in entries] + \
+        [f"{root}u/{e['dir']}/collection/all/" for e in entries]
+    sitemap = "".join(f"<url><loc>{jinja2.filters.escape(u)}</loc></url>" for u in urls)
+    _write(new / "sitemap.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
+           f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{sitemap}</urlset>\n')
+    _write(new / "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {root}sitemap.xml\n")
+    files = sum(1 for p in new.rglob("*") if p.is_file())
+    old = output.parent / f".{output.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if output.exists():
+        output.rename(old)
+    new.rename(output)
+    shutil.rmtree(old, ignore_errors=True)
+    return SiteSummary(len(users), len(entries), files)
