@@ -144,7 +144,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipeline.demo import run_demo
 
-    return run_demo(keep=args.keep)
+    return run_demo(args.output or config.output_dir(), keep=args.keep, serve=not args.no_serve, port=args.port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the demo against a generated fake Discogs world")
     p.add_argument("--keep", action="store_true", help="keep the temporary state directory")
+    p.add_argument("--output", type=Path, help="where the site goes (default: $DISCOGS_SITE_OUTPUT or output)")
+    p.add_argument("--no-serve", action="store_true", help="build the site and exit instead of serving it")
+    p.add_argument("--port", type=int, default=8000, help="port to serve the site on (default 8000; 0: any)")
     p.set_defaults(func=cmd_demo)
     return parser
 

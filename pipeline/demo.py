@@ -1,4 +1,4 @@
-"""`discogs-site demo`: a generated fake Discogs world, three registered users, synced end to end.
+"""`discogs-site demo`: a generated fake Discogs world, three registered users, the whole pipeline, a site.
 
 Everything it creates lives in a temporary directory (users.yaml, a vault under a throw-away key) and
 the fake API runs in this process, so Ctrl-C leaves nothing behind.
@@ -6,13 +6,18 @@ the fake API runs in this process, so Ctrl-C leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import shutil
 import tempfile
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from pipeline.build import build, open_instance
 from pipeline.config import RateLimit
-from pipeline.discogs.client import DiscogsClient
+from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
 from pipeline.discogs.oauth import connect_personal
 from pipeline.registry import load_users
@@ -34,7 +39,7 @@ def write_demo_users(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run_demo(keep: bool = False) -> int:
+def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8000) -> int:
     spec = ",".join(f"{u}:{n}:{'public' if public else 'private'}" for _, u, n, _, public in DEMO_USERS)
     world = generate_world(spec)
     workdir = Path(tempfile.mkdtemp(prefix="discogs-site-demo-"))
@@ -43,33 +48,49 @@ def run_demo(keep: bool = False) -> int:
             print(f"Fake Discogs API: {fake.url} ({DEMO_RATE.requests} requests per {DEMO_RATE.seconds:g} s)")
             users_file = workdir / "users.yaml"
             write_demo_users(users_file)
-            vault = Vault(workdir / "vault.json", parse_keys(generate_key(), "demo key"), {})
+            key = generate_key()
+            vault = Vault(workdir / "vault.json", parse_keys(key, "demo key"), {})
             options = {"api_url": fake.url, "rate": DEMO_RATE}
             for user in load_users(users_file):
                 connect_personal(user, vault, personal_token_for(user.discogs_username), client_options=options)
             print(f"Registered {len(DEMO_USERS)} users in {users_file}; tokens encrypted in {vault.path}\n")
-            print(f"{'user':<8} {'visibility':<10} {'items':>6} {'masters':>8} {'requests':>9} {'seconds':>8}")
-            for user in load_users(users_file):
-                started = time.monotonic()
-                with DiscogsClient(vault.get(user.name), user=user.name, **options) as client:
-                    items = fetch_collection(client, user.discogs_username)
-                    masters = {i["basic_information"].get("master_id") or 0 for i in items} - {0}
-                    print(f"{user.name:<8} {user.visibility.value:<10} {len(items):>6} {len(masters):>8} "
-                          f"{client.stats.requests:>9} {time.monotonic() - started:>8.1f}")
-            print(f"\nThe fake API served {fake.count()} requests and answered {fake.count(status=429)} with 429.")
-            print("Pipeline, statistics and the site build on this foundation; see README.md for what runs today.")
+            settings = PipelineSettings(users_file=str(users_file), vault_file=str(vault.path),
+                                        state_dir=str(workdir / "state"), output_dir=str(output),
+                                        api_url=fake.url, rate_limit=str(DEMO_RATE))
+            os.environ["DISCOGS_SITE_KEY"] = key  # the pipeline opens the vault itself
+            started = time.monotonic()
+            outcomes, published = build(settings, instance=open_instance(workdir / "dagster"))
+            print(f"\n{'user':<6} {'visibility':<10} {'items':>6} {'requests':>9} {'seconds':>8}")
+            for user, outcome in zip(load_users(users_file), outcomes, strict=True):
+                m = outcome.metadata
+                spent = int(m.get("collection.requests", 0)) + int(m.get("master_enrichment.requests", 0))
+                print(f"{user.name:<6} {user.visibility.value:<10} {m.get('collection.items', 0):>6} {spent:>9} "
+                      f"{outcome.seconds:>8.1f}")
+            print(f"\nThe fake API served {fake.count()} requests in {time.monotonic() - started:.0f} s and answered "
+                  f"{fake.count(status=429)} with 429.")
+            if not published:
+                return 1
+            print(f"Site written to {output.resolve()}")
+            if serve:
+                serve_site(output, port)
+            return 0 if all(o.ok for o in outcomes) else 1
     finally:
         if keep:
             print(f"State kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    return 0
 
 
-def fetch_collection(client: DiscogsClient, username: str) -> list[dict]:
-    """Every item of folder 0, 100 per page."""
-    first = client.collection_page(username, 1)
-    items = list(first.releases)
-    for page in range(2, first.pages + 1):
-        items.extend(client.collection_page(username, page).releases)
-    return items
+def serve_site(output: Path, port: int) -> None:
+    """Serve the built site on 127.0.0.1 until Ctrl-C."""
+    handler = functools.partial(_QuietHandler, directory=str(output))
+    with ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+        print(f"\nOpen http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C stops everything)\n"
+              "Operators: `dagster dev` in the repository root shows the pipeline.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            httpd.serve_forever()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return

@@ -107,10 +107,11 @@ def test_fake_discogs_command_serves_until_interrupted():
         assert server.wait(timeout=10) == 0
 
 
-def test_demo_runs_end_to_end_and_cleans_up():
-    done = run("demo", timeout=120)
+def test_demo_runs_end_to_end_and_cleans_up(tmp_path):
+    done = run("demo", "--no-serve", "--output", str(tmp_path / "site"), timeout=300)
     assert done.returncode == 0, done.stderr
     assert re.search(r"vera\s+public\s+1500", done.stdout)
     assert "answered 0 with 429" in done.stdout
+    assert (tmp_path / "site" / "u" / "vera" / "collection" / "index.html").exists()
     workdir = re.search(r"Registered 3 users in (\S+)/users\.yaml", done.stdout)[1]
     assert not os.path.exists(workdir)

@@ -10,7 +10,6 @@ def build_automation(assets: list[dg.AssetsDefinition], user_partitions: dg.Part
         "refresh_user",
         selection=dg.AssetSelection.assets(*(by_name[n] for n in ("collection", "master_enrichment",
                                                                    "collection_stats", "user_pages"))),
-        partitions_def=user_partitions,
         description="Sync one user's collection, enrich its masters, recompute the stats and re-render the pages.",
     )
     publish = dg.define_asset_job(

@@ -1,0 +1,181 @@
+"""The Dagster pipeline against the fake Discogs API over real HTTP, with a real instance on disk."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.build import build, open_instance
+from pipeline.defs.factory import build_definitions
+from pipeline.defs.resources import PipelineSettings
+from pipeline.discogs.credentials import PersonalToken
+from pipeline.discogs.fake import FakeDiscogs, add_generated_items, generate_world, personal_token_for
+from pipeline.vault import Vault
+
+USERS = """users:
+  - name: al
+    discogs_username: alice
+    visibility: public
+  - name: ob
+    discogs_username: obi
+    visibility: unlisted
+  - name: hid
+    discogs_username: hidden-one
+    visibility: private
+"""
+
+
+@pytest.fixture
+def pipeline_world():
+    return generate_world("alice:230,obi:120,hidden-one:30:private", catalog_size=600)
+
+
+@pytest.fixture
+def site(tmp_path, pipeline_world):
+    (tmp_path / "users.yaml").write_text(USERS)
+    vault = Vault.open(tmp_path / "vault.json")
+    for name, username in (("al", "alice"), ("ob", "obi"), ("hid", "hidden-one")):
+        vault.put(name, PersonalToken(personal_token_for(username)))
+    with FakeDiscogs(pipeline_world, rate_limit=1000, window=1) as fake:
+        settings = PipelineSettings(users_file=str(tmp_path / "users.yaml"), vault_file=str(tmp_path / "vault.json"),
+                                    state_dir=str(tmp_path / "state"), output_dir=str(tmp_path / "output"),
+                                    api_url=fake.url, rate_limit="1000/1")
+        yield settings, fake, open_instance(tmp_path / "dagster")
+
+
+def masters_of(world, username):
+    return {i["basic_information"]["master_id"] for i in world.items(username)} - {0}
+
+
+def test_first_sync_costs_pages_plus_distinct_masters_and_shared_masters_once(site, pipeline_world):
+    settings, fake, instance = site
+    outcomes, published = build(settings, instance=instance, report=lambda _: None)
+    assert published and all(o.ok for o in outcomes)
+    for username, items in (("alice", 230), ("obi", 120)):
+        assert fake.count(f"/users/{username}/collection/folders/0/releases") == math.ceil(items / 100)
+        assert fake.count(f"/users/{username}/collection/folders/0") == 1 + math.ceil(items / 100)
+    shared = masters_of(pipeline_world, "alice") & masters_of(pipeline_world, "obi")
+    assert shared, "the generated world should make the two users share masters"
+    fetched = Counter(s.path for s in fake.requests("/masters/"))
+    assert set(fetched.values()) == {1}  # no master fetched twice, shared ones included
+    assert len(fetched) == len(masters_of(pipeline_world, "alice") | masters_of(pipeline_world, "obi"))
+    assert fake.count(status=429) == 0
+
+
+def test_refresh_costs_two_requests_and_additions_only_their_pages(site, pipeline_world):
+    settings, fake, instance = site
+    build(settings, instance=instance, report=lambda _: None)
+    fake.reset_log()
+    build(settings, ["al"], instance=instance, report=lambda _: None)
+    assert [s.path for s in fake.requests()] == ["/users/alice/collection/folders/0",
+                                                 "/users/alice/collection/folders/0/releases"]
+    known = masters_of(pipeline_world, "alice") | masters_of(pipeline_world, "obi")
+    added = add_generated_items(pipeline_world, "alice", 105)
+    new_masters = {i["basic_information"]["master_id"] for i in added} - {0} - known
+    fake.reset_log()
+    outcomes, _ = build(settings, ["al"], instance=instance, report=lambda _: None)
+    assert outcomes[0].metadata["collection.added"] == 105
+    pages = fake.count("/users/alice/collection/folders/0/releases")
+    assert pages <= math.ceil(105 / 100) + 1
+    assert fake.count("/masters/") == len(new_masters)
+    assert outcomes[0].metadata["collection.items"] == 335
+
+
+def test_private_user_is_never_fetched_nor_published(site):
+    settings, fake, instance = site
+    build(settings, instance=instance, report=lambda _: None)
+    assert not [s for s in fake.requests() if "hidden-one" in s.path]
+    for path in Path(settings.output_dir).rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert "hidden-one" not in text and "/u/hid" not in text, path
+
+
+def test_revoked_token_fails_only_its_user_and_keeps_their_pages(site, pipeline_world):
+    settings, fake, instance = site
+    build(settings, instance=instance, report=lambda _: None)
+    unlisted = [p.name for p in (Path(settings.output_dir) / "u").iterdir() if p.name.startswith("ob-")]
+    pipeline_world.revoke("obi")
+    outcomes, published = build(settings, instance=instance, report=lambda _: None)
+    by_name = {o.name: o for o in outcomes}
+    assert by_name["al"].ok and by_name["hid"].ok and not by_name["ob"].ok
+    assert "run `discogs-site connect ob` again" in by_name["ob"].error
+    assert published and (Path(settings.output_dir) / "u" / unlisted[0] / "collection" / "index.html").exists()
+
+
+def test_stats_equal_counts_computed_from_the_raw_json(site, pipeline_world):
+    import json
+
+    settings, fake, instance = site
+    build(settings, ["al"], instance=instance, report=lambda _: None)
+    stats = json.loads((Path(settings.stats_dir) / "al.json").read_text())
+    genres, decades, formats = Counter(), Counter(), Counter()
+    for item in pipeline_world.items("alice"):
+        info = item["basic_information"]
+        master = pipeline_world.masters.get(info["master_id"])
+        genres.update(set(master["genres"] if master and master["genres"] else info.get("genres", [])))
+        year = master["year"] if master and master["year"] > 0 else info["year"]
+        if year > 0:
+            decades[f"{year // 10 * 10}s"] += 1
+        formats.update({f["name"] for f in info["formats"]})
+    assert dict(stats["counts"]["genres"]) == dict(genres)
+    assert dict(stats["counts"]["decades"]) == dict(decades)
+    assert dict(stats["counts"]["formats"]) == dict(formats)
+    assert stats["totals"]["items"] == 230 and stats["totals"]["enrichment_coverage"] == 1.0
+
+
+def test_checks_pass_and_coverage_warns_on_a_small_budget(site):
+    settings, fake, instance = site
+    assets = list(build_definitions(settings).assets)
+    result = dg.materialize(assets, selection=["collection", "master_enrichment"], partition_key="al",
+                            instance=instance, resources={"settings": settings},
+                            run_config={"ops": {"master_enrichment": {"config": {"budget": 5}}}})
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {"size_matches_discogs": True, "unique_instances": True, "coverage": False}
+    assert result.success  # a WARN check never fails the run
+    assert fake.count("/masters/") == 5
+
+
+def test_killed_mid_enrichment_loses_nothing_and_refetches_nothing(site, tmp_path):
+    settings, fake, instance = site
+    fake.window.limit = 40  # slow enough to kill in the middle
+    env = {**os.environ, "DISCOGS_API_URL": settings.api_url, "DISCOGS_RATE_LIMIT": "40/1",
+           "DISCOGS_SITE_STATE": settings.state_dir, "DISCOGS_SITE_OUTPUT": settings.output_dir,
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    command = [sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault", settings.vault_file,
+               "build", "--user", "al"]
+    runner = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while fake.count("/masters/") < 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    first = Counter(s.path for s in fake.requests("/masters/"))
+    assert 30 <= len(first) < len(masters_of(fake.world, "alice")), "the kill should land mid-enrichment"
+    with sqlite3.connect(Path(settings.state_dir) / "masters.sqlite") as db:
+        stored = {row[0] for row in db.execute("SELECT id FROM masters")}
+    assert len(stored) >= len(first) - 1  # at most the one in flight was lost
+    fake.window.limit = 1000
+    done = subprocess.run(command, env={**env, "DISCOGS_RATE_LIMIT": "1000/1"}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    again = Counter(s.path for s in fake.requests("/masters/"))
+    refetched = [p for p, n in again.items() if n > 1 and int(p.rsplit("/", 1)[1]) in stored]
+    assert refetched == []
+
+
+def test_dagster_definitions_validate(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    dagster = Path(sys.executable).parent / "dagster"
+    done = subprocess.run([str(dagster), "definitions", "validate"], cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
