@@ -179,3 +179,17 @@ def test_dagster_definitions_validate(tmp_path):
     done = subprocess.run([str(dagster), "definitions", "validate"], cwd=root, capture_output=True, text=True,
                           env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_malformed_release_is_named_and_skipped(site, pipeline_world):
+    settings, fake, instance = site
+    with pipeline_world.lock:
+        broken = pipeline_world.user("alice").items[3]
+        broken["date_added"] = "yesterday"
+        pipeline_world.version += 1
+    outcomes, published = build(settings, ["al"], instance=instance, report=lambda _: None)
+    assert outcomes[0].ok and published
+    assert outcomes[0].metadata["collection.items"] == 229
+    assert outcomes[0].metadata["collection.warnings"] == 1
+    state = (Path(settings.state_dir) / "collections" / "al.json").read_text()
+    assert f"release {broken['id']}: date_added 'yesterday' is not a date" in state
