@@ -32,6 +32,12 @@ def enriched(collection: pl.DataFrame, masters: pl.DataFrame) -> pl.DataFrame:
     ).drop("master_year", "master_genres", "master_styles", "master_found")
 
 
+def coverage(table: pl.DataFrame) -> float:
+    """Share of items with a master whose master has been looked up (1.0 when none has a master)."""
+    with_master = table.filter(pl.col("master_id") > 0)
+    return 1.0 if with_master.is_empty() else float(with_master["enriched"].sum() / with_master.height)
+
+
 def _ranked(frame: pl.DataFrame, column: str) -> list[list[Any]]:
     """[[value, items], …], most items first; each item counted once per distinct value it holds."""
     if frame.is_empty():
@@ -51,7 +57,6 @@ def compute_stats(table: pl.DataFrame, *, synced_at: str | None = None) -> dict[
     """Every number the dashboard shows, from an `enriched` table."""
     items = table.height
     with_master = table.filter(pl.col("master_id") > 0)
-    coverage = 1.0 if with_master.is_empty() else with_master["enriched"].sum() / with_master.height
     years = table["original_year"].drop_nulls()
     months = _ordered(table, pl.col("added_at").dt.strftime("%Y-%m"))
     running, growth = 0, []
@@ -85,7 +90,7 @@ def compute_stats(table: pl.DataFrame, *, synced_at: str | None = None) -> dict[
         "latest_year": int(years.max()) if years.len() else None,
         "last_added": table.sort("added_at")["date_added"][-1] if items else None,
         "last_synced": synced_at,
-        "enrichment_coverage": round(float(coverage), 4),
+        "enrichment_coverage": round(coverage(table), 4),
         "rated": int(table.filter(pl.col("rating") > 0).height),
     }
     return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "totals": totals, "counts": counts}

@@ -17,7 +17,7 @@ from pipeline.defs.resources import PipelineSettings
 from pipeline.masters import enrich
 from pipeline.registry import Visibility
 from pipeline.site.render import publish_site, remove_user, render_user
-from pipeline.stats import compute_stats, enriched
+from pipeline.stats import compute_stats, coverage, enriched
 from pipeline.sync import sync_collection
 
 POOL = "discogs_api"
@@ -133,17 +133,15 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
             frame = enriched(table, cache.frame(ids)) if table is not None else None
         for error in result.errors:
             context.log.warning(f"user {name!r}: {error}")
-        with_master = frame.filter(frame["master_id"] > 0) if frame is not None else None
-        coverage = 1.0 if with_master is None or with_master.is_empty() else \
-            with_master["enriched"].sum() / with_master.height
+        share = coverage(frame) if frame is not None else 1.0
         return dg.MaterializeResult(
             metadata={"masters_wanted": result.wanted, "masters_fetched": result.fetched,
                       "masters_not_found": result.not_found, "masters_left": result.remaining,
-                      "errors": len(result.errors), "coverage": round(float(coverage), 4), **usage,
+                      "errors": len(result.errors), "coverage": round(share, 4), **usage,
                       "duration_seconds": round(time.monotonic() - started, 2)},
-            check_results=[dg.AssetCheckResult(check_name="coverage", passed=coverage >= COVERAGE_TARGET,
+            check_results=[dg.AssetCheckResult(check_name="coverage", passed=share >= COVERAGE_TARGET,
                                                severity=dg.AssetCheckSeverity.WARN,
-                                               metadata={"coverage": round(float(coverage), 4)})],
+                                               metadata={"coverage": round(share, 4)})],
         )
 
 
