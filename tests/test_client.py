@@ -30,7 +30,7 @@ def test_pages_across_boundaries_return_every_instance_once(client_for, world):
 
 def test_user_agent_names_the_project(client_for, fake):
     client_for("alice").identity()
-    assert client_for("alice").session.headers["User-Agent"].startswith("discogs-site/")
+    assert fake.requests()[0].user_agent.startswith("discogs-site/0.1.0 +https://")
 
 
 def test_revoked_token_is_an_auth_error_naming_the_user(client_for, fake, world):

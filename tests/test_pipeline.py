@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from pipeline.build import build, open_instance
@@ -193,3 +194,19 @@ def test_a_malformed_release_is_named_and_skipped(site, pipeline_world):
     assert outcomes[0].metadata["collection.warnings"] == 1
     state = (Path(settings.state_dir) / "collections" / "al.json").read_text()
     assert f"release {broken['id']}: date_added 'yesterday' is not a date" in state
+
+
+def test_daily_reconciliation_picks_up_ratings_and_removals(site, pipeline_world):
+    settings, fake, instance = site
+    build(settings, ["al"], instance=instance, report=lambda _: None)
+    items = pipeline_world.items("alice")
+    rerated, gone = items[50], items[60]
+    pipeline_world.update_item("alice", rerated["instance_id"], rating=5 if rerated["rating"] != 5 else 1)
+    pipeline_world.remove_items("alice", {gone["instance_id"]})
+    daily = settings.model_copy(update={"reconcile_hours": 0.0})  # the day has passed
+    outcomes, _ = build(daily, ["al"], instance=instance, report=lambda _: None)
+    assert outcomes[0].metadata["collection.mode"] == "full" and outcomes[0].metadata["collection.removed"] == 1
+    table = pl.read_parquet(Path(settings.state_dir) / "collections" / "al.parquet")
+    assert gone["instance_id"] not in table["instance_id"].to_list()
+    new_rating = table.filter(pl.col("instance_id") == rerated["instance_id"])["rating"][0]
+    assert new_rating == pipeline_world.items("alice")[50]["rating"] != rerated["rating"]

@@ -74,9 +74,8 @@ def _artist_pool(seed: int) -> tuple[tuple[str, int], ...]:
         names += [f"{first} {second}" for second in vocab.ARTIST_SECOND]
     names += [f"{first} {last}" for first in vocab.PERSON_FIRST for last in vocab.PERSON_LAST]
     rng.shuffle(names)
-    pool, seen = [], {}
+    pool = []
     for position, name in enumerate(names[:2000]):
-        seen[name] = seen.get(name, 0) + 1
         pool.append((name, 10_000 + position))
         if rng.random() < 0.04:  # a namesake: same name, different artist
             pool.append((f"{name} (2)", 900_000 + position))

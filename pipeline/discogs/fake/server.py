@@ -40,6 +40,7 @@ class Served:
     status: int
     user: str | None
     client: str
+    user_agent: str = ""
 
 
 class MovingWindow:
@@ -208,7 +209,8 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
                 answer = fake.api.handle(path, query, user, base_url)
             answer.headers.update({"X-Discogs-Ratelimit": str(limit), "X-Discogs-Ratelimit-Used": str(used),
                                    "X-Discogs-Ratelimit-Remaining": str(max(0, limit - used))})
-            fake.record(Served(arrived, method, path, parts.query, answer.status, user, client))
+            fake.record(Served(arrived, method, path, parts.query, answer.status, user, client,
+                               self.headers.get("User-Agent", "")))
             malformed = bool(fault and fault.kind == "malformed")
             self._send(answer, malformed=malformed)
 

@@ -144,13 +144,6 @@ class World:
             found.verifier = secrets.token_hex(8)
             return found.verifier
 
-    def grant_oauth(self, username: str) -> tuple[str, str]:
-        """Issue an access token directly, as if `username` had completed the OAuth dance."""
-        with self.lock:
-            token, secret = secrets.token_hex(12), secrets.token_hex(16)
-            self.access_tokens[token] = (secret, self.user(username).username)
-            return token, secret
-
     def revoke(self, username: str) -> int:
         """The person revoked this app (and their personal token): later requests get 401."""
         with self.lock:
