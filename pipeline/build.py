@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
-from pipeline import config
+from pipeline import config, progress
 from pipeline.defs.factory import build_definitions
 from pipeline.defs.resources import PipelineSettings
 from pipeline.registry import find_user
@@ -66,27 +66,34 @@ def _error(result: dg.ExecuteInJobResult) -> str:
 
 
 def build(settings: PipelineSettings, only: list[str] | None = None, *, instance: dg.DagsterInstance | None = None,
-          report=print) -> tuple[list[UserOutcome], bool]:
-    """Materialize each selected user's assets, then the site index. Returns (outcomes, site_published)."""
+          report=print, dagster_log_level: str = "WARNING") -> tuple[list[UserOutcome], bool]:
+    """Materialize each selected user's assets, then the site index. Returns (outcomes, site_published).
+
+    Dagster's own console log is kept to warnings unless asked (`-v`): every event is stored in the
+    instance anyway, and the progress display says what is happening.
+    """
     users = settings.users()
     names = [find_user(users, n, settings.users_file).name for n in only] if only else [u.name for u in users]
     instance = instance or open_instance()
     defs = build_definitions(settings)
     assets = list(defs.assets)
     resources = {"settings": settings}
+    run_config = {"loggers": {"console": {"config": {"log_level": dagster_log_level}}}}
     outcomes = []
     for name in names:
         started = time.monotonic()
         report(f"{name}: building …")
         result = dg.materialize(assets, selection=list(PER_USER), partition_key=name, instance=instance,
-                                resources=resources, raise_on_error=False, tags={"discogs-site/user": name})
+                                resources=resources, raise_on_error=False, tags={"discogs-site/user": name},
+                                run_config=run_config)
         outcome = UserOutcome(name, result.success, time.monotonic() - started, _metadata(result))
         if not result.success:
             outcome.error = _error(result)
+        progress.report(name, "done" if outcome.ok else "failed", 1, 1)
         report(f"{name}: {'done' if outcome.ok else 'FAILED: ' + outcome.error} ({outcome.seconds:.1f} s)")
         outcomes.append(outcome)
     site = dg.materialize(assets, selection=["site_index"], instance=instance, resources=resources,
-                          raise_on_error=False)
+                          raise_on_error=False, run_config=run_config)
     if not site.success:
         report(f"site: FAILED: {_error(site)}; the previous site is unchanged")
     return outcomes, site.success

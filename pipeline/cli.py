@@ -117,6 +117,7 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import build
+    from pipeline.build_display import build_display
     from pipeline.defs.resources import PipelineSettings
 
     overrides = {"users_file": str(args.users), "vault_file": str(args.vault)}
@@ -125,7 +126,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.state:
         overrides["state_dir"] = str(args.state)
     settings = PipelineSettings.from_env(**overrides)
-    outcomes, published = build(settings, args.user or None)
+    with build_display() as say:
+        outcomes, published = build(settings, args.user or None, report=say,
+                                    dagster_log_level="DEBUG" if args.verbose else "WARNING")
     print(f"\n{'user':<20} {'result':<7} {'items':>6} {'added':>6} {'requests':>9} {'coverage':>9} {'seconds':>8}")
     for o in outcomes:
         m = o.metadata
@@ -230,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # Dagster's storage migrations chatter at INFO on every new instance
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         args.users = args.users or config.users_path()
         args.vault = args.vault or config.vault_path()

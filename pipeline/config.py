@@ -26,6 +26,10 @@ class RateLimit:
     def __str__(self) -> str:
         return f"{self.requests}/{self.seconds:g}"
 
+    @property
+    def seconds_per_request(self) -> float:
+        return self.seconds / self.requests
+
 
 def parse_rate_limit(text: str, source: str = "DISCOGS_RATE_LIMIT") -> RateLimit:
     """Parse `N/S` (N requests per S seconds), e.g. `60/60` or `60/2`."""

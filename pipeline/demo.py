@@ -16,6 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pipeline.build import build, open_instance
+from pipeline.build_display import build_display
 from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
@@ -59,7 +60,8 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
                                         api_url=fake.url, rate_limit=str(DEMO_RATE))
             os.environ["DISCOGS_SITE_KEY"] = key  # the pipeline opens the vault itself
             started = time.monotonic()
-            outcomes, published = build(settings, instance=open_instance(workdir / "dagster"))
+            with build_display() as say:
+                outcomes, published = build(settings, instance=open_instance(workdir / "dagster"), report=say)
             print(f"\n{'user':<6} {'visibility':<10} {'items':>6} {'requests':>9} {'seconds':>8}")
             for user, outcome in zip(load_users(users_file), outcomes, strict=True):
                 m = outcome.metadata

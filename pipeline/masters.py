@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline import progress
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.errors import MalformedResponseError, NotFoundError, TransientError
 from pipeline.discogs.records import Master
@@ -129,6 +130,13 @@ def enrich(client: DiscogsClient, cache: MasterCache, master_ids: Iterable[int],
     ids = {m for m in master_ids if m and m > 0}
     due = cache.due(ids, now)
     result = EnrichResult(wanted=len(ids), remaining=len(due))
+    planned = len(due) if budget is None else min(budget, len(due))
+    pace = client.rate.seconds_per_request
+
+    def tick() -> None:
+        progress.report(client.user or "", "masters", len(due) - result.remaining, planned, pace)
+
+    tick()
     for master_id in due:
         if budget is not None and result.fetched >= budget:
             break
@@ -140,6 +148,7 @@ def enrich(client: DiscogsClient, cache: MasterCache, master_ids: Iterable[int],
         except MalformedResponseError as exc:
             result.errors.append(f"master {master_id}: {exc}")
             result.remaining -= 1
+            tick()
             continue
         except TransientError as exc:
             result.errors.append(f"stopped early, {result.remaining} masters left: {exc}")
@@ -147,4 +156,5 @@ def enrich(client: DiscogsClient, cache: MasterCache, master_ids: Iterable[int],
             break
         result.fetched += 1
         result.remaining -= 1
+        tick()
     return result

@@ -15,11 +15,13 @@ from typing import Any
 
 import polars as pl
 
+from pipeline import progress
 from pipeline.collection import BadItem, SyncState, frame_of, row_of
 from pipeline.discogs.client import DiscogsClient
 
 log = logging.getLogger(__name__)
 PER_PAGE = 100
+STAGE = "collection pages"
 FULL_SYNC_ATTEMPTS = 3
 
 
@@ -76,6 +78,7 @@ def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.D
     while page_number <= pages:
         page = client.collection_page(username, page_number, per_page=PER_PAGE, sort="added", sort_order="desc")
         pages = page.pages
+        progress.report(user, STAGE, page_number, pages, client.rate.seconds_per_request)
         rows = _rows(page.releases, warnings, user)
         fresh.update(rows)
         if any(instance in known for instance in rows) or not page.releases:
@@ -99,8 +102,10 @@ def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFram
         first = client.collection_page(username, 1, per_page=PER_PAGE, sort="added", sort_order="desc")
         items += first.releases
         total, pages = first.items, first.pages
+        progress.report(user, STAGE, 1, pages, client.rate.seconds_per_request)
         for number in range(2, pages + 1):
             page = client.collection_page(username, number, per_page=PER_PAGE, sort="added", sort_order="desc")
+            progress.report(user, STAGE, number, pages, client.rate.seconds_per_request)
             items += page.releases
             total = page.items
         pages_fetched += pages

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.build import open_instance
 from pipeline.config import RateLimit
+from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.credentials import PersonalToken
 from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
-from pipeline.vault import generate_key
+from pipeline.vault import Vault, generate_key
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -68,6 +70,42 @@ def client_for(fake):
     yield make
     for client in made:
         client.close()
+
+
+# A registry of three users (public, unlisted, private) with tokens in a vault, for pipeline tests.
+USERS = """users:
+  - name: al
+    discogs_username: alice
+    visibility: public
+  - name: ob
+    discogs_username: obi
+    visibility: unlisted
+  - name: hid
+    discogs_username: hidden-one
+    visibility: private
+"""
+
+
+@pytest.fixture
+def pipeline_world():
+    return generate_world("alice:230,obi:120,hidden-one:30:private", catalog_size=600)
+
+
+@pytest.fixture
+def site(tmp_path, pipeline_world):
+    (tmp_path / "users.yaml").write_text(USERS)
+    vault = Vault.open(tmp_path / "vault.json")
+    for name, username in (("al", "alice"), ("ob", "obi"), ("hid", "hidden-one")):
+        vault.put(name, personal(username))
+    with FakeDiscogs(pipeline_world, rate_limit=1000, window=1) as fake:
+        settings = PipelineSettings(users_file=str(tmp_path / "users.yaml"), vault_file=str(tmp_path / "vault.json"),
+                                    state_dir=str(tmp_path / "state"), output_dir=str(tmp_path / "output"),
+                                    api_url=fake.url, rate_limit="1000/1")
+        yield settings, fake, open_instance(tmp_path / "dagster")
+
+
+def masters_of(world, username):
+    return {i["basic_information"]["master_id"] for i in world.items(username)} - {0}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

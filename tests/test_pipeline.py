@@ -14,48 +14,11 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
-import pytest
 
-from pipeline.build import build, open_instance
+from pipeline.build import build
 from pipeline.defs.factory import build_definitions
-from pipeline.defs.resources import PipelineSettings
-from pipeline.discogs.credentials import PersonalToken
-from pipeline.discogs.fake import FakeDiscogs, add_generated_items, generate_world, personal_token_for
-from pipeline.vault import Vault
-
-USERS = """users:
-  - name: al
-    discogs_username: alice
-    visibility: public
-  - name: ob
-    discogs_username: obi
-    visibility: unlisted
-  - name: hid
-    discogs_username: hidden-one
-    visibility: private
-"""
-
-
-@pytest.fixture
-def pipeline_world():
-    return generate_world("alice:230,obi:120,hidden-one:30:private", catalog_size=600)
-
-
-@pytest.fixture
-def site(tmp_path, pipeline_world):
-    (tmp_path / "users.yaml").write_text(USERS)
-    vault = Vault.open(tmp_path / "vault.json")
-    for name, username in (("al", "alice"), ("ob", "obi"), ("hid", "hidden-one")):
-        vault.put(name, PersonalToken(personal_token_for(username)))
-    with FakeDiscogs(pipeline_world, rate_limit=1000, window=1) as fake:
-        settings = PipelineSettings(users_file=str(tmp_path / "users.yaml"), vault_file=str(tmp_path / "vault.json"),
-                                    state_dir=str(tmp_path / "state"), output_dir=str(tmp_path / "output"),
-                                    api_url=fake.url, rate_limit="1000/1")
-        yield settings, fake, open_instance(tmp_path / "dagster")
-
-
-def masters_of(world, username):
-    return {i["basic_information"]["master_id"] for i in world.items(username)} - {0}
+from pipeline.discogs.fake import add_generated_items
+from tests.conftest import masters_of
 
 
 def test_first_sync_costs_pages_plus_distinct_masters_and_shared_masters_once(site, pipeline_world):

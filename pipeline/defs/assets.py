@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from pipeline import progress
 from pipeline.defs.resources import PipelineSettings
 from pipeline.masters import enrich
 from pipeline.registry import Visibility
@@ -44,6 +45,11 @@ def _stats_usage(before, after) -> dict[str, dg.MetadataValue]:
             "rate_limited_429": dg.MetadataValue.int(spent.rate_limited),
             "retries": dg.MetadataValue.int(spent.retries),
             "seconds_waited_on_rate_limit": dg.MetadataValue.float(round(spent.limiter_wait_seconds, 2))}
+
+
+def _progress_in_log(context: dg.AssetExecutionContext, user: str):
+    """Pages and masters done so far, in the run's log every half minute (the UI shows it live)."""
+    return progress.listening(progress.LineReporter(context.log.info, user=user, every=30.0))
 
 
 class EnrichmentConfig(dg.Config):
@@ -78,7 +84,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
             store.remove(name)
             return _skipped("size_matches_discogs", "unique_instances")
         user = settings.user(name)
-        with settings.client(user) as client:
+        with settings.client(user) as client, _progress_in_log(context, name):
             before = client.stats.snapshot()
             result = sync_collection(client, name, user.discogs_username, store.load(name), store.load_state(name),
                                      reconcile_after=settings.reconcile_after)
@@ -126,7 +132,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         table = settings.collections().load(name)
         ids = table["master_id"].to_list() if table is not None else []
         user = settings.user(name)
-        with settings.client(user) as client, settings.master_cache() as cache:
+        with settings.client(user) as client, settings.master_cache() as cache, _progress_in_log(context, name):
             before = client.stats.snapshot()
             result = enrich(client, cache, ids, budget=config.budget or None)
             usage = _stats_usage(before, client.stats)

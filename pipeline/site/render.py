@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 import polars as pl
+from filelock import FileLock
 
 from pipeline.registry import User, Visibility
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
@@ -104,8 +105,18 @@ class SiteSummary:
 
 def publish_site(users: list[User], staging: Path, output: Path, base: str = "/",
                  site_url: str = "") -> SiteSummary:
-    """Assemble the site from staged pages of non-private users and swap it in for `output`."""
+    """Assemble the site from staged pages of non-private users and swap it in for `output`.
+
+    Two publishes at once (a build beside a UI run) take turns on a lock beside `output`, since both
+    write the same `.new` directory and swap it in.
+    """
     output = output.resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(output.parent / f".{output.name}.lock"):
+        return _publish(users, staging, output, base, site_url)
+
+
+def _publish(users: list[User], staging: Path, output: Path, base: str, site_url: str) -> SiteSummary:
     new = output.parent / f".{output.name}.new"
     shutil.rmtree(new, ignore_errors=True)
     env = environment()

@@ -1,0 +1,95 @@
+"""How builds run: the progress an operator sees, one Discogs step at a time across runs, registry reloads."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+from rich.console import Console
+
+from pipeline.build import build
+from pipeline.build_display import build_display
+from pipeline.defs.factory import build_definitions
+from tests.conftest import masters_of
+
+
+def _cli(settings, tmp_path, *args: str, rate: str = "1000/1") -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "DISCOGS_API_URL": settings.api_url, "DISCOGS_RATE_LIMIT": rate,
+           "DISCOGS_SITE_STATE": settings.state_dir, "DISCOGS_SITE_OUTPUT": settings.output_dir,
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    command = [sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault", settings.vault_file,
+               "build", *args]
+    return command, env
+
+
+def test_build_command_logs_progress_with_the_time_left_at_the_rate_limit(site, pipeline_world, tmp_path):
+    settings, fake, _ = site
+    command, env = _cli(settings, tmp_path, "--user", "al", rate="200/1")
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    masters = len(masters_of(pipeline_world, "alice"))
+    # Not a terminal, so plain lines: each stage's start and end, with the estimate from 200 requests/s.
+    assert "al: collection pages 1/3" in done.stderr
+    assert "al: collection pages 3/3" in done.stderr
+    start = re.search(r"al: masters 0/(\d+), about (\d+) s left at the rate limit", done.stderr)
+    assert start and int(start[1]) == masters and int(start[2]) == round(masters / 200)
+    assert f"al: masters {masters}/{masters}\n" in done.stderr
+    assert "al: done" in done.stderr
+    # The summary table goes to stdout, one row per user built.
+    row = next(line for line in done.stdout.splitlines() if line.startswith("al "))
+    assert row.split()[1:4] == ["ok", "230", "230"]
+    assert f"site: published to {settings.output_dir}" in done.stdout
+
+
+def test_terminal_display_draws_a_bar_per_user(site):
+    settings, _, instance = site
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120, color_system=None)
+    with build_display(console) as say:
+        outcomes, _ = build(settings, ["al", "ob"], instance=instance, report=say)
+    assert all(o.ok for o in outcomes)
+    frames = screen.getvalue()
+    assert re.search(r"al\s+masters\s+\S*\s+\d+/\d+ ~\d+ s left", frames), "a bar with its estimate mid-run"
+    assert re.search(r"ob\s+done\s+\S+\s+1/1", frames)
+    # Operators watching the run in the Dagster UI read the same progress in its log.
+    logged = [e.user_message for run in instance.get_runs() for e in instance.all_logs(run.run_id)]
+    assert any(m.startswith("al: masters 0/") for m in logged)
+    assert "ob: collection pages 2/2" in logged
+
+
+def test_discogs_steps_of_parallel_runs_take_turns(site, tmp_path):
+    """Two builds at once: the `discogs_api` pool lets one Discogs-calling step run at a time."""
+    settings, fake, _ = site
+    fake.inject("slow", count=1000, path=r"/collection/", delay=0.25)  # long steps, sure to overlap if unpooled
+    runs = []
+    for name in ("al", "ob"):
+        command, env = _cli(settings, tmp_path, "--user", name)
+        runs.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True))
+    for run in runs:
+        assert run.wait(timeout=180) == 0, run.stderr.read()
+    steps = [(s.user, "masters" if s.path.startswith("/masters/") else "collection")
+             for s in sorted(fake.requests(), key=lambda s: s.at)]
+    blocks = [step for i, step in enumerate(steps) if i == 0 or steps[i - 1] != step]
+    assert len(blocks) == len(set(blocks)) == 4, f"steps interleaved: {blocks}"
+
+
+def test_users_yaml_changes_appear_when_the_definitions_reload(site):
+    settings, *_ = site
+    before = build_definitions(settings)
+    assert before.get_assets_def("collection").partitions_def.get_partition_keys() == ["al", "ob", "hid"]
+    users = Path(settings.users_file)
+    text = users.read_text().replace("  - name: ob\n    discogs_username: obi\n    visibility: unlisted\n", "")
+    users.write_text(text + "  - name: zed\n    discogs_username: zed-records\n    visibility: public\n")
+    after = build_definitions(settings)
+    assert after.get_assets_def("collection").partitions_def.get_partition_keys() == ["al", "hid", "zed"]
+    schedule = after.resolve_schedule_def("every_six_hours")
+    requests = list(schedule(dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 25, 6, tzinfo=UTC))))
+    assert [r.partition_key for r in requests] == ["al", "hid", "zed"]
+
