@@ -75,14 +75,24 @@ def state_dir() -> Path:
     return Path(_env("DISCOGS_SITE_STATE", ".state"))
 
 
+def cache_dir() -> Path:
+    """Machine-wide cache (`DISCOGS_SITE_CACHE`, default `$XDG_CACHE_HOME/discogs-site`): downloads, budget."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "discogs-site"
+    return Path(_env("DISCOGS_SITE_CACHE", str(default)))
+
+
 def ratelimit_dir() -> Path:
     """Where the machine-wide request budget lives, shared by every process of this user account.
 
     Deliberately not under the project's state directory: two checkouts on one machine
     share one source IP and so one Discogs budget.
     """
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "discogs-site"
-    return Path(_env("DISCOGS_RATELIMIT_DIR", str(default)))
+    return Path(_env("DISCOGS_RATELIMIT_DIR", str(cache_dir())))
+
+
+def npm_registry() -> str:
+    """Where the site's third-party scripts come from (`DISCOGS_SITE_NPM_REGISTRY`, for a mirror)."""
+    return _env("DISCOGS_SITE_NPM_REGISTRY", "https://registry.npmjs.org").rstrip("/")
 
 
 def vault_path() -> Path:

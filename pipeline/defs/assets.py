@@ -194,7 +194,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
             return dg.MaterializeResult(metadata={"skipped": "private user", "removed_pages": removed})
         stats = json.loads((settings.stats_dir / f"{name}.json").read_text(encoding="utf-8"))
         frame = pl.read_parquet(settings.stats_dir / f"{name}.parquet")
-        target = render_user(settings.user(name), frame, stats, settings.pages_staging, settings.base_path)
+        target = render_user(settings.user(name), frame, stats, settings.pages_staging)
         return dg.MaterializeResult(metadata={"items": frame.height, "staged": dg.MetadataValue.path(str(target))})
 
 

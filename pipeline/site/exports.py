@@ -44,8 +44,12 @@ def export_json(rows: list[dict[str, Any]]) -> bytes:
 
 
 def releases_json(table: pl.DataFrame) -> bytes:
-    """Columnar and compact: {"columns": [...], "rows": [[...], ...]} for the list page's script."""
+    """Columnar and compact for the list page's script: {"version": 1, "columns": [...], "rows": [[...], ...]}.
+
+    Rows come newest first (the list's default order); effective genres, styles and original year.
+    """
     columns = ["instance_id", "release_id", "artist", "title", "year", "original_year", "genres", "styles",
                "formats", "format_descriptions", "labels", "catnos", "date_added", "rating", "thumb"]
-    data = table.sort("added_at", descending=True).select(columns).rows()
-    return json.dumps({"columns": columns, "rows": data}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data = table.sort(["added_at", "instance_id"], descending=True).select(columns).rows()
+    document = {"version": 1, "columns": columns, "rows": data}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

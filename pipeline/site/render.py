@@ -8,7 +8,6 @@ site and a user switched to private disappears from the next build.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -21,10 +20,10 @@ import polars as pl
 from filelock import FileLock
 
 from pipeline.registry import User, Visibility
+from pipeline.site.assets import TEMPLATES, Asset, site_assets, write_assets
+from pipeline.site.dashboard import chart_data, charts, summary
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
 from pipeline.site.paths import user_dir
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "site_templates"
 
 
 def environment() -> jinja2.Environment:
@@ -32,18 +31,10 @@ def environment() -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined)
 
 
-def asset_names() -> dict[str, str]:
-    """Static files with content-hashed names, so hosts may cache them for a year."""
-    names = {}
-    for path in sorted((TEMPLATES / "static").iterdir()):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-        names[path.name] = f"{path.stem}-{digest}{path.suffix}"
-    return names
-
-
-def _context(base: str, **extra: Any) -> dict[str, Any]:
-    return {"base": base, "assets": asset_names(), "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "noindex": False, **extra}
+def _context(root: str, assets: dict[str, Asset], **extra: Any) -> dict[str, Any]:
+    """`root` leads from the page to the site's root: relative on user pages, so they work under any base path."""
+    return {"base": root, "assets": {a.name: a.hashed for a in assets.values()},
+            "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "noindex": False, **extra}
 
 
 def _write(path: Path, data: str | bytes) -> None:
@@ -51,38 +42,40 @@ def _write(path: Path, data: str | bytes) -> None:
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def render_user(user: User, table: pl.DataFrame, stats: dict[str, Any], staging: Path, base: str = "/") -> Path:
-    """Write the user's pages into `staging/<name>/`, replacing what was there; returns that directory."""
+def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[str]:
+    """A few thumbnails for the index; only https URLs, whatever the API sent."""
+    return [r["thumb"] for r in rows if str(r["thumb"]).startswith("https://")][:n]
+
+
+def render_user(user: User, table: pl.DataFrame, stats: dict[str, Any], staging: Path) -> Path:
+    """Write the user's pages into `staging/<name>/`, replacing what was there; returns that directory.
+
+    The pages link to the site root relatively (`u/<dir>/collection/` is three levels down), and the
+    assets they name are staged beside them, so publishing later, under any base path and even with
+    newer assets, never leaves a page pointing at a file that is not there.
+    """
     target = staging / user.name
     fresh = staging / f".{user.name}.new"
     shutil.rmtree(fresh, ignore_errors=True)
     env = environment()
+    assets = site_assets()
     noindex = user.visibility is Visibility.UNLISTED
-    totals = stats["totals"]
-    summary = [("Items", totals["items"]), ("Artists", totals["artists"]), ("Labels", totals["labels"]),
-               ("Genres", totals["genres"]), ("Formats", totals["formats"]),
-               ("Earliest year", totals["earliest_year"] or "–"), ("Latest year", totals["latest_year"] or "–"),
-               ("Last added", (totals["last_added"] or "–")[:10]), ("Last synced", (totals["last_synced"] or "–")[:10]),
-               ("Enrichment", f"{totals['enrichment_coverage']:.0%}")]
-    counts = stats["counts"]
-    tables = [("Genres", counts["genres"]), ("Formats", counts["formats"]),
-              ("Format details", counts["format_descriptions"][:15]), ("Top artists", counts["artists"][:10]),
-              ("Decades", counts["decades"]), ("Top styles", counts["styles"][:15]),
-              ("Top labels", counts["labels"][:10]), ("Ratings", counts["ratings"])]
     collection = fresh / "collection"
-    _write(collection / "index.html", env.get_template("dashboard.html.j2").render(
-        _context(base, user=user, summary=summary, tables=tables, noindex=noindex)))
-    rows = table.sort("added_at", descending=True).to_dicts()
+    shown = charts(stats)
+    _write(collection / "index.html", env.get_template("dashboard.html.j2").render(_context(
+        "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
+        charts_json=chart_data(shown), noindex=noindex)))
     _write(collection / "all" / "index.html", env.get_template("list.html.j2").render(
-        _context(base, user=user, rows=rows, noindex=noindex)))
+        _context("../../../../", assets, user=user, noindex=noindex)))
+    write_assets(assets, fresh / "assets")
     exported = export_rows(table)
     _write(collection / "releases.json", releases_json(table))
     _write(collection / "export.csv", export_csv(exported))
     _write(collection / "export.json", export_json(exported))
     _write(collection / "stats.json", json.dumps(stats, ensure_ascii=False))
-    covers = [r["thumb"] for r in rows if r["thumb"]][:4]
-    _write(fresh / "entry.json", json.dumps({"label": user.label, "items": totals["items"], "covers": covers,
-                                             "last_synced": totals["last_synced"]}))
+    rows = table.sort("added_at", descending=True).select("thumb").head(50).to_dicts()
+    _write(fresh / "entry.json", json.dumps({"label": user.label, "items": stats["totals"]["items"],
+                                             "covers": _covers(rows), "last_synced": stats["totals"]["last_synced"]}))
     shutil.rmtree(target, ignore_errors=True)
     fresh.rename(target)
     return target
@@ -120,6 +113,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
     new = output.parent / f".{output.name}.new"
     shutil.rmtree(new, ignore_errors=True)
     env = environment()
+    assets = site_assets()
     entries, published = [], 0
     for user in users:
         source = staging / user.name
@@ -131,10 +125,15 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
         if user.visibility is Visibility.PUBLIC:
             entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
             entries.append({**entry, "dir": directory})
-    for name, hashed in asset_names().items():
-        _write(new / "assets" / hashed, (TEMPLATES / "static" / name).read_bytes())
-    _write(new / "index.html", env.get_template("index.html.j2").render(_context(base, entries=entries)))
-    _write(new / "404.html", env.get_template("404.html.j2").render(_context(base)))
+    write_assets(assets, new / "assets")
+    for user in users:  # what earlier renders staged: content-hashed, so never a clash
+        staged = staging / user.name / "assets"
+        if user.visibility is not Visibility.PRIVATE and staged.is_dir():
+            for path in staged.iterdir():
+                if not (new / "assets" / path.name).exists():
+                    shutil.copyfile(path, new / "assets" / path.name)
+    _write(new / "index.html", env.get_template("index.html.j2").render(_context(base, assets, entries=entries)))
+    _write(new / "404.html", env.get_template("404.html.j2").render(_context(base, assets)))
     root = (site_url.rstrip("/") + base) if site_url else base
     urls = [root] + [f"{root}u/{e['dir']}/collection/" for e in entries] + \
         [f"{root}u/{e['dir']}/collection/all/" for e in entries]

@@ -1,0 +1,68 @@
+// The dashboard's charts: drawn with Chart.js from the JSON block the page carries (the tables hold the same rows).
+"use strict";
+
+(function () {
+  const source = document.getElementById("chart-data");
+  if (!source || typeof Chart === "undefined") return;
+  const specs = JSON.parse(source.textContent);
+  const dark = window.matchMedia("(prefers-color-scheme: dark)");
+  let drawn = [];
+
+  function palette() {
+    const css = getComputedStyle(document.documentElement);
+    const get = (name) => css.getPropertyValue(name).trim();
+    return { main: get("--chart-1"), line: get("--chart-2"), text: get("--chart-text"), grid: get("--chart-grid") };
+  }
+
+  function config(spec, colours) {
+    const horizontal = spec.kind === "hbar";
+    const labels = spec.rows.map((row) => String(row[0]));
+    const values = spec.rows.map((row) => row[1]);
+    const line = spec.kind === "line";
+    const axis = { ticks: { color: colours.text }, grid: { color: colours.grid } };
+    return {
+      type: line ? "line" : "bar",
+      data: {
+        labels,
+        datasets: [{
+          label: spec.value_label,
+          data: values,
+          backgroundColor: line ? colours.line : colours.main,
+          borderColor: line ? colours.line : colours.main,
+          borderWidth: line ? 2 : 0,
+          pointRadius: 0,
+          fill: false,
+        }],
+      },
+      options: {
+        indexAxis: horizontal ? "y" : "x",
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { display: false }, tooltip: { intersect: false, mode: "index" } },
+        scales: {
+          x: { ...axis, ticks: { ...axis.ticks, autoSkip: true, maxRotation: 0 }, beginAtZero: horizontal },
+          y: { ...axis, beginAtZero: !horizontal, ticks: { ...axis.ticks, autoSkip: !horizontal } },
+        },
+      },
+    };
+  }
+
+  function draw() {
+    drawn.forEach((chart) => chart.destroy());
+    const colours = palette();
+    drawn = specs.map((spec) => {
+      const canvas = document.querySelector(`canvas[data-chart="${spec.id}"]`);
+      if (!canvas) return null;
+      if (spec.kind === "hbar") {
+        // Room for every bar: a ranked list is read line by line.
+        canvas.parentElement.style.height = `${Math.max(8, spec.rows.length * 1.75 + 3)}rem`;
+      }
+      return new Chart(canvas, config(spec, colours));
+    }).filter(Boolean);
+    document.documentElement.dataset.chartsDrawn = String(drawn.length);
+  }
+
+  draw();
+  dark.addEventListener("change", draw);
+})();

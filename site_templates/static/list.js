@@ -1,0 +1,252 @@
+// The full list: loads releases.json once, then filters, searches, sorts and pages in the browser.
+// The whole view lives in the URL query string so a filtered view can be shared and back/forward work.
+// Discogs text is untrusted: rows are built from DOM text nodes, never from HTML strings.
+"use strict";
+
+(function () {
+  const PER_PAGE = 25;
+  const FILTERS = ["genre", "style", "format", "decade"];
+  const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1 };
+  const SORTS = ["added", "artist", "title", "year"];
+  const form = document.getElementById("filters");
+  const list = document.getElementById("releases");
+  const status = document.getElementById("status");
+  const count = document.querySelector('[data-testid="result-count"]');
+  const pages = document.getElementById("pages");
+  const pageLabel = document.getElementById("page-label");
+  const pick = document.getElementById("pick");
+  const randomButton = document.getElementById("random");
+  const resetButton = document.getElementById("reset");
+  const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
+  const numbers = new Intl.NumberFormat();
+  let records = [];
+  let orders = {};
+  let state = { ...DEFAULTS };
+
+  // Case- and accent-insensitive: "Björk" and "BJORK" both become "bjork".
+  const fold = (text) => text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+
+  function readState() {
+    const params = new URLSearchParams(window.location.search);
+    const read = { ...DEFAULTS };
+    for (const key of ["q", ...FILTERS]) read[key] = params.get(key) || "";
+    read.sort = SORTS.includes(params.get("sort")) ? params.get("sort") : DEFAULTS.sort;
+    const page = parseInt(params.get("page") || "1", 10);
+    read.page = Number.isFinite(page) && page > 0 ? page : 1;
+    return read;
+  }
+
+  function writeState(push) {
+    const params = new URLSearchParams();
+    for (const key of ["q", ...FILTERS, "sort", "page"]) {
+      if (String(state[key]) !== String(DEFAULTS[key])) params.set(key, state[key]);
+    }
+    const query = params.toString();
+    const url = query ? `?${query}` : window.location.pathname;
+    if (push) window.history.pushState(null, "", url);
+    else window.history.replaceState(null, "", url);
+  }
+
+  function toRecords(data) {
+    const at = Object.fromEntries(data.columns.map((name, i) => [name, i]));
+    return data.rows.map((row, index) => {
+      const list = (name) => (Array.isArray(row[at[name]]) ? row[at[name]] : []);
+      const original = row[at.original_year] || 0;
+      const record = {
+        index,
+        release: row[at.release_id],
+        artist: String(row[at.artist] || ""),
+        title: String(row[at.title] || ""),
+        year: row[at.year] || 0,
+        original,
+        genres: list("genres"),
+        styles: list("styles"),
+        formats: list("formats"),
+        descriptions: list("format_descriptions"),
+        labels: list("labels"),
+        catnos: list("catnos"),
+        thumb: String(row[at.thumb] || ""),
+        decade: original ? `${Math.floor(original / 10) * 10}s` : "",
+      };
+      record.format = record.formats;
+      record.genre = record.genres;
+      record.style = record.styles;
+      record.key = fold([record.artist, record.title, ...record.labels, ...record.catnos].join("\n"));
+      return record;
+    });
+  }
+
+  function order(sort) {
+    if (orders[sort]) return orders[sort];
+    const sorted = records.slice();
+    const byArtist = (a, b) => collator.compare(a.artist, b.artist) || collator.compare(a.title, b.title);
+    if (sort === "artist") sorted.sort((a, b) => byArtist(a, b) || a.index - b.index);
+    if (sort === "title") sorted.sort((a, b) => collator.compare(a.title, b.title) || byArtist(a, b) || a.index - b.index);
+    if (sort === "year") {
+      sorted.sort((a, b) => (a.original || 99999) - (b.original || 99999) || byArtist(a, b) || a.index - b.index);
+    }
+    orders[sort] = sorted;
+    return sorted;
+  }
+
+  function matches() {
+    const terms = fold(state.q).split(/\s+/).filter(Boolean);
+    const wanted = FILTERS.filter((name) => state[name]);
+    return order(state.sort).filter((r) => {
+      for (const name of wanted) {
+        if (name === "decade" ? r.decade !== state.decade : !r[name].includes(state[name])) return false;
+      }
+      for (const term of terms) if (!r.key.includes(term)) return false;
+      return true;
+    });
+  }
+
+  function fillSelect(name, current, compare) {
+    const select = form.elements[name];
+    const counted = new Map();
+    for (const r of records) {
+      const own = name === "decade" ? (r.decade ? [r.decade] : []) : new Set(r[name]);
+      for (const value of own) counted.set(value, (counted.get(value) || 0) + 1);
+    }
+    if (current && !counted.has(current)) counted.set(current, 0); // a shared link naming a value no longer here
+    for (const [value, n] of [...counted].sort((a, b) => compare(a[0], b[0]))) {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = `${value} (${numbers.format(n)})`;
+      select.append(option);
+    }
+  }
+
+  function syncControls() {
+    form.elements.q.value = state.q;
+    for (const name of [...FILTERS, "sort"]) form.elements[name].value = state[name];
+  }
+
+  function text(tag, className, content) {
+    const element = document.createElement(tag);
+    if (className) element.className = className;
+    element.textContent = content;
+    return element;
+  }
+
+  function row(r) {
+    const item = document.createElement("li");
+    item.className = "release";
+    if (r.thumb.startsWith("https://")) {
+      const img = document.createElement("img");
+      img.loading = "lazy";
+      img.decoding = "async";
+      img.alt = "";
+      img.width = 64;
+      img.height = 64;
+      img.src = r.thumb;
+      item.append(img);
+    } else {
+      item.append(text("div", "no-cover", ""));
+    }
+    const body = document.createElement("div");
+    body.className = "body";
+    body.append(text("div", "artist", r.artist));
+    const title = text("div", "title", "");
+    const link = text("a", "", r.title || "(untitled)");
+    link.href = `https://www.discogs.com/release/${Number(r.release)}`;
+    link.rel = "noopener";
+    title.append(link);
+    body.append(title);
+    let year = r.original ? String(r.original) : "year unknown";
+    if (r.year && r.original && r.year !== r.original) year += ` (this pressing ${r.year})`;
+    const formats = [...r.formats, ...r.descriptions].join(", ");
+    const label = [r.labels.join(", "), r.catnos.join(", ")].filter(Boolean).join(" – ");
+    body.append(text("div", "meta", [year, formats, label].filter(Boolean).join(" · ")));
+    item.append(body);
+    return item;
+  }
+
+  function render() {
+    const found = matches();
+    const last = Math.max(1, Math.ceil(found.length / PER_PAGE));
+    if (state.page > last) state.page = last;
+    const start = (state.page - 1) * PER_PAGE;
+    list.replaceChildren(...found.slice(start, start + PER_PAGE).map(row));
+    count.textContent = String(found.length);
+    const filtered = state.q || FILTERS.some((name) => state[name]);
+    status.classList.remove("error");
+    status.textContent = found.length ? (filtered ? `of ${numbers.format(records.length)} releases match` : "releases")
+      : "No releases match these filters.";
+    pages.hidden = found.length <= PER_PAGE;
+    pageLabel.textContent = `Page ${state.page} of ${last}`;
+    pages.querySelector('[data-page="prev"]').disabled = state.page <= 1;
+    pages.querySelector('[data-page="next"]').disabled = state.page >= last;
+    randomButton.disabled = found.length === 0;
+    resetButton.disabled = !filtered && state.sort === DEFAULTS.sort && state.page === 1;
+    return found;
+  }
+
+  function update(changes, push) {
+    state = { ...state, ...changes };
+    pick.hidden = true;
+    writeState(push);
+    render();
+  }
+
+  function listen() {
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.elements.q.addEventListener("input", () => update({ q: form.elements.q.value, page: 1 }, false));
+    for (const name of [...FILTERS, "sort"]) {
+      form.elements[name].addEventListener("change", () => update({ [name]: form.elements[name].value, page: 1 }, true));
+    }
+    pages.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-page]");
+      if (!button || button.disabled) return;
+      update({ page: state.page + (button.dataset.page === "next" ? 1 : -1) }, true);
+      list.scrollIntoView({ block: "start" });
+    });
+    resetButton.addEventListener("click", () => {
+      state = { ...DEFAULTS };
+      syncControls();
+      update({}, true);
+    });
+    randomButton.addEventListener("click", () => {
+      const found = matches();
+      if (!found.length) return;
+      const chosen = found[Math.floor(Math.random() * found.length)];
+      const card = row(chosen);
+      card.classList.add("picked");
+      pick.querySelector("ol").replaceChildren(card);
+      pick.hidden = false;
+      card.querySelector("a").focus();
+    });
+    window.addEventListener("popstate", () => {
+      state = readState();
+      syncControls();
+      pick.hidden = true;
+      render();
+    });
+  }
+
+  async function start() {
+    state = readState();
+    let data;
+    try {
+      const response = await fetch(form.dataset.src, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      data = await response.json();
+      if (!Array.isArray(data.columns) || !Array.isArray(data.rows)) throw new Error("unexpected data");
+    } catch (error) {
+      status.textContent = `Could not load the releases (${error.message}). Reload the page to try again.`;
+      status.classList.add("error");
+      return;
+    }
+    records = toRecords(data);
+    orders = {};
+    const alphabetical = (a, b) => collator.compare(a, b);
+    for (const name of ["genre", "style", "format"]) fillSelect(name, state[name], alphabetical);
+    fillSelect("decade", state.decade, (a, b) => parseInt(a, 10) - parseInt(b, 10));
+    syncControls();
+    listen();
+    render();
+    document.documentElement.dataset.listReady = "true";
+  }
+
+  start();
+})();
