@@ -1,0 +1,410 @@
+"""The built site in real Chromium: dashboard charts and tables, the filterable list, privacy, hostile text.
+
+The site is built once by the real pipeline from a fake Discogs world seeded with hostile and accented
+text, served over HTTP on loopback, and every expected number is computed here from releases.json or
+stats.json, independently of the page's own code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import parse_qs, quote_plus, urlsplit
+
+import pytest
+
+from pipeline.build import build, open_instance
+from pipeline.defs.resources import PipelineSettings
+from pipeline.discogs.fake import FakeDiscogs, generate_world
+from pipeline.vault import Vault, generate_key
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve, watch
+from tests.conftest import ARTIFACTS, personal
+
+SHOTS = ARTIFACTS / "screenshots"
+XSS_TITLE = '<img src=x onerror="window.__xss=1">'
+XSS_SCRIPT = "</script><script>window.__xss=2</script>"
+XSS_ARTIST = '<b>Bold</b> & "Quotes" <svg onload=window.__xss=3>'
+ACCENTED_LABEL = "Ünïcödé Récords"
+USERS = """users:
+  - name: al
+    display_name: Alice's Attic
+    discogs_username: alice
+    visibility: public
+  - name: ob
+    discogs_username: obi
+    visibility: unlisted
+  - name: secretive
+    display_name: Sam Secret
+    discogs_username: hidden-one
+    visibility: private
+"""
+
+
+@dataclass
+class Site:
+    output: Path
+    unlisted_dir: str
+    private_titles: set[str]
+
+    def collection(self, directory: str = "al") -> Path:
+        return self.output / "u" / directory / "collection"
+
+    def releases(self, directory: str = "al") -> list[dict]:
+        data = json.loads((self.collection(directory) / "releases.json").read_text(encoding="utf-8"))
+        return [dict(zip(data["columns"], row, strict=True)) for row in data["rows"]]
+
+    def stats(self, directory: str = "al") -> dict:
+        return json.loads((self.collection(directory) / "stats.json").read_text(encoding="utf-8"))
+
+
+def strings(value) -> set[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        value = list(value.values())
+    return set().union(*(strings(v) for v in value)) if isinstance(value, list) else set()
+
+
+def _poison(world) -> None:
+    """Hostile and accented text where Discogs users could put it: titles, artist names, labels."""
+    with world.lock:
+        items = world.user("alice").items
+        items[0]["basic_information"]["title"] = XSS_TITLE
+        items[1]["basic_information"]["title"] = XSS_SCRIPT
+        for item in items[2:42]:  # enough to be the top artist, so the dashboard shows the name too
+            item["basic_information"]["artists"] = [{"name": XSS_ARTIST, "anv": "", "join": "", "id": 9}]
+        for item in items[42:47]:
+            item["basic_information"]["labels"] = [{"name": ACCENTED_LABEL, "catno": "ÀBC-12", "id": 7}]
+        world.version += 1
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Site:
+    root = tmp_path_factory.mktemp("browser-site")
+    world = generate_world("alice:230,obi:120,hidden-one:30:private", catalog_size=600)
+    _poison(world)
+    others = set().union(*(strings(i) for u in ("alice", "obi") for i in world.items(u)))
+    private_titles = {i["basic_information"]["title"] for i in world.items("hidden-one")} - others
+    with pytest.MonkeyPatch.context() as env:
+        for name in [n for n in os.environ if n.startswith("DISCOGS")]:
+            env.delenv(name)
+        env.setenv("DISCOGS_SITE_KEY", generate_key())
+        env.setenv("DISCOGS_RATELIMIT_DIR", str(root / "ratelimit"))
+        (root / "users.yaml").write_text(USERS, encoding="utf-8")
+        vault = Vault.open(root / "vault.json")
+        for name, username in (("al", "alice"), ("ob", "obi"), ("secretive", "hidden-one")):
+            vault.put(name, personal(username))
+        with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+            settings = PipelineSettings(users_file=str(root / "users.yaml"), vault_file=str(root / "vault.json"),
+                                        state_dir=str(root / "state"), output_dir=str(root / "output"),
+                                        api_url=fake.url, rate_limit="1000/1", base_path="/collections/")
+            outcomes, published = build(settings, instance=open_instance(root / "dagster"), report=lambda _: None)
+    assert published and all(o.ok for o in outcomes)
+    unlisted = next(p.name for p in (root / "output" / "u").iterdir() if p.name.startswith("ob-"))
+    return Site(root / "output", unlisted, private_titles)
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    with serve(site.output, "/collections/") as url:  # as a GitHub Pages project site
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if missing := chromium_missing():
+        pytest.fail(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; the test fails if it logged an error or asked anything of a host but loopback."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    seen = watch(tab)
+    tab.seen = seen
+    yield tab
+    context.close()
+    assert seen.errors == []
+    assert seen.escaped == []
+
+
+def fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+
+
+def matching(rows, genre="", style="", format="", decade="", q=""):
+    """The list's rules, written again: every filter must hold and every search word must occur."""
+    terms = fold(q).split()
+    found = []
+    for r in rows:
+        key = fold("\n".join([r["artist"], r["title"], *r["labels"], *r["catnos"]]))
+        year = r["original_year"]
+        if ((not genre or genre in r["genres"]) and (not style or style in r["styles"])
+                and (not format or format in r["formats"])
+                and (not decade or (year and f"{year // 10 * 10}s" == decade))
+                and all(t in key for t in terms)):
+            found.append(r)
+    return found
+
+
+def count(page) -> int:
+    return int(page.get_by_test_id("result-count").inner_text())
+
+
+def titles(page) -> list[str]:
+    return page.locator("#releases .title").all_inner_texts()
+
+
+def open_list(page, base_url, query: str = ""):
+    page.goto(f"{base_url}u/al/collection/all/{query}")
+    page.wait_for_selector("html[data-list-ready]")
+
+
+def query_of(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+# The dashboard
+
+CHART_STATS = {"genres": ("genres", None), "formats": ("formats", None),
+               "format-descriptions": ("format_descriptions", 15), "artists": ("artists", 10),
+               "decades": ("decades", None), "styles": ("styles", 15), "labels": ("labels", 10),
+               "growth": ("growth", None)}
+
+
+def cells(page, chart: str) -> list[list[str]]:
+    """A chart's table as text, read whether or not its disclosure is open."""
+    return page.locator(f'table[data-table="{chart}"] tbody tr').evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+
+
+def test_dashboard_draws_every_chart_and_its_table_holds_the_stats(page, site, base_url):
+    page.goto(f"{base_url}u/al/collection/")
+    page.wait_for_selector("html[data-charts-drawn]")
+    canvases = page.locator("canvas[data-chart]")
+    assert canvases.count() == 10
+    for i in range(canvases.count()):
+        painted = canvases.nth(i).evaluate(
+            "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            " for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }")
+        assert painted, f"chart {canvases.nth(i).get_attribute('data-chart')} is blank"
+    stats = site.stats()
+    for chart, (key, limit) in CHART_STATS.items():
+        shown = [[k, int(n)] for k, n in cells(page, chart)]
+        expected = stats["counts"][key][:limit] if limit else stats["counts"][key]
+        assert shown == [[str(k), n] for k, n in expected], chart
+    years = dict(stats["counts"]["years"])
+    assert {int(y): int(n) for y, n in cells(page, "years") if int(n)} == years
+    tiles = dict(zip(page.locator(".summary dt").all_inner_texts(), page.locator(".summary dd").all_inner_texts(),
+                     strict=True))
+    totals = stats["totals"]
+    assert tiles["Items"] == f"{totals['items']:,}" == "230"
+    assert tiles["Artists"] == f"{totals['artists']:,}" and tiles["Labels"] == f"{totals['labels']:,}"
+    assert tiles["Earliest year"] == str(totals["earliest_year"])
+    assert tiles["Enrichment coverage"] == "100%"
+    page.get_by_role("link", name="View full collection").click()
+    page.wait_for_selector("html[data-list-ready]")
+    assert count(page) == 230
+
+
+def test_chart_tables_open_from_the_keyboard(page, base_url):
+    page.goto(f"{base_url}u/al/collection/")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "SUMMARY":
+            break
+    assert page.evaluate("document.activeElement.textContent") == "Table: genres"
+    page.keyboard.press("Enter")
+    assert page.locator('table[data-table="genres"]').is_visible()
+
+
+# The full list
+
+def test_list_starts_newest_first_25_per_page(page, site, base_url):
+    rows = site.releases()
+    open_list(page, base_url)
+    assert count(page) == len(rows) == 230
+    assert titles(page) == [r["title"] for r in rows[:25]]
+    assert page.locator("#page-label").inner_text() == "Page 1 of 10"
+    added = [datetime.fromisoformat(r["date_added"]) for r in rows]
+    assert added == sorted(added, reverse=True)
+
+
+@pytest.mark.parametrize("name", ["genre", "style", "format", "decade"])
+def test_each_filter_counts_what_the_data_says(page, site, base_url, name):
+    rows = site.releases()
+    open_list(page, base_url)
+    select = page.locator(f'select[name="{name}"]')
+    values = [v for v in select.locator("option").evaluate_all("os => os.map(o => o.value)") if v]
+    assert len(values) >= 2
+    for value in values[:4]:
+        select.select_option(value)
+        expected = matching(rows, **{name: value})
+        assert count(page) == len(expected), (name, value)
+        assert titles(page) == [r["title"] for r in expected[:25]]
+        assert query_of(page)[name] == [value]
+
+
+def test_filters_combine_with_an_accent_and_case_blind_search(page, site, base_url):
+    rows = site.releases()
+    open_list(page, base_url)
+    page.locator('input[type="search"]').fill("unicode records")
+    assert count(page) == len(matching(rows, q="unicode records")) == 5
+    page.locator('input[type="search"]').fill("abc-12")
+    assert count(page) == 5
+    genre = rows[0]["genres"][0]
+    page.locator('input[type="search"]').fill("")
+    page.locator('select[name="genre"]').select_option(genre)
+    decade = next(f"{r['original_year'] // 10 * 10}s" for r in rows if genre in r["genres"] and r["original_year"])
+    page.locator('select[name="decade"]').select_option(decade)
+    word = rows[0]["artist"].split()[0].upper()
+    page.locator('input[type="search"]').fill(word)
+    expected = matching(rows, genre=genre, decade=decade, q=word)
+    assert expected and count(page) == len(expected)
+    assert query_of(page) == {"genre": [genre], "decade": [decade], "q": [word]}
+    page.locator('input[type="search"]').fill("zzz no such record")
+    assert count(page) == 0
+    assert "No releases match" in page.locator("#status").inner_text()
+
+
+@pytest.mark.parametrize("sort", ["artist", "title", "year"])
+def test_sorts_order_the_whole_list(page, site, base_url, sort):
+    rows = site.releases()
+    open_list(page, base_url)
+    page.locator('select[name="sort"]').select_option(sort)
+    assert query_of(page)["sort"] == [sort]
+    if sort == "year":
+        years = page.locator("#releases .meta").all_inner_texts()
+        shown = [int(re.match(r"\d{4}", y)[0]) for y in years]
+        assert shown == sorted(r["original_year"] for r in rows if r["original_year"])[:25]
+        return
+    field = "artist" if sort == "artist" else "title"
+    shown = page.locator(f"#releases .{field}").all_inner_texts()
+    keys = [fold(s) for s in shown]
+    assert keys == sorted(keys)
+    assert keys[0] == min(fold(r[field]) for r in rows)
+
+
+def test_pagination_and_the_url_round_trip(page, site, base_url):
+    rows = site.releases()
+    open_list(page, base_url)
+    page.get_by_role("button", name="Next →").click()
+    assert query_of(page)["page"] == ["2"]
+    assert titles(page) == [r["title"] for r in rows[25:50]]
+    genre = rows[3]["genres"][0]
+    page.locator('select[name="genre"]').select_option(genre)
+    filtered = matching(rows, genre=genre)
+    assert "page" not in query_of(page) and count(page) == len(filtered)
+    page.go_back()
+    assert query_of(page)["page"] == ["2"] and count(page) == 230
+    assert page.locator('select[name="genre"]').input_value() == ""
+    page.go_forward()
+    assert count(page) == len(filtered) and page.locator('select[name="genre"]').input_value() == genre
+    # A shared link opens the same view: filters, search, sort and page from the query string.
+    open_list(page, base_url, f"?genre={quote_plus(genre)}&sort=title&page=2")
+    assert page.locator('select[name="sort"]').input_value() == "title"
+    assert page.locator("#page-label").inner_text().startswith("Page 2 of")
+    assert count(page) == len(filtered)
+
+
+def test_last_page_random_pick_and_reset(page, site, base_url):
+    rows = site.releases()
+    open_list(page, base_url, "?page=10")
+    assert len(titles(page)) == 230 - 9 * 25
+    assert page.get_by_role("button", name="Next →").is_disabled()
+    style = rows[5]["styles"][0]
+    page.locator('select[name="style"]').select_option(style)
+    allowed = {r["title"] for r in matching(rows, style=style)}
+    for _ in range(8):
+        page.get_by_role("button", name="Random pick").click()
+        assert page.get_by_test_id("random-pick").locator(".title").inner_text() in allowed
+    page.get_by_role("button", name="Reset filters").click()
+    assert count(page) == 230 and urlsplit(page.url).query == ""
+    assert page.locator('select[name="style"]').input_value() == ""
+
+
+def test_a_missing_data_file_shows_an_error(browser, site, base_url):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.route("**/releases.json", lambda route: route.fulfill(status=404, body="gone"))
+    tab.goto(f"{base_url}u/al/collection/all/")
+    tab.wait_for_function("document.getElementById('status').classList.contains('error')")
+    assert "Could not load the releases (HTTP 404)" in tab.locator("#status").inner_text()
+    context.close()
+
+
+def test_index_links_work_under_the_base_path(page, base_url):
+    page.goto(base_url)
+    page.get_by_role("link", name="Alice's Attic").click()
+    page.wait_for_selector("html[data-charts-drawn]")
+    assert urlsplit(page.url).path == "/collections/u/al/collection/"
+    page.goto(base_url + "no/such/page")
+    assert page.get_by_role("heading").inner_text() == "Not found"
+    page.seen.errors.remove("Failed to load resource: the server responded with a status of 404 (Not Found)")
+    page.get_by_role("link", name="All collections").click()
+    assert urlsplit(page.url).path == "/collections/"
+
+
+# Safety, privacy, phones
+
+def test_hostile_text_stays_text(page, base_url):
+    open_list(page, base_url, "?q=img+src%3Dx")
+    assert titles(page) == [XSS_TITLE]
+    open_list(page, base_url, "?q=__xss%3D2")
+    assert titles(page) == [XSS_SCRIPT]
+    open_list(page, base_url, "?q=bold")
+    assert page.locator("#releases .artist").first.inner_text() == XSS_ARTIST
+    page.goto(f"{base_url}u/al/collection/")
+    page.wait_for_selector("html[data-charts-drawn]")
+    assert cells(page, "artists")[0][0] == XSS_ARTIST
+    for url in (f"{base_url}u/al/collection/", f"{base_url}u/al/collection/all/?q=x"):
+        page.goto(url)
+        page.wait_for_timeout(200)
+        assert page.evaluate("window.__xss") is None
+        assert page.locator("img[src='x'], b, svg[onload]").count() == 0
+
+
+def test_no_file_mentions_the_private_user_and_the_unlisted_one_is_hidden(site):
+    texts = {p: p.read_bytes().decode("utf-8", "replace") for p in site.output.rglob("*") if p.is_file()}
+    for needle in ("secretive", "Sam Secret", "hidden-one", *(json.dumps(t) for t in site.private_titles)):
+        assert not [p for p, t in texts.items() if needle in t], needle
+    index, sitemap = texts[site.output / "index.html"], texts[site.output / "sitemap.xml"]
+    assert "u/al/collection/" in index and "Alice&#39;s Attic" in index
+    assert "ob-" not in index and "ob-" not in sitemap and "obi" not in index
+    assert site.unlisted_dir not in texts[site.output / "robots.txt"]
+    unlisted = texts[site.collection(site.unlisted_dir) / "index.html"]
+    assert '<meta name="robots" content="noindex">' in unlisted
+    assert '<meta name="robots" content="noindex">' not in texts[site.collection() / "index.html"]
+
+
+def test_pages_fit_a_phone_and_screenshots_are_kept(browser, base_url, site):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height, label in ((1280, 900, "desktop"), (375, 812, "phone")):
+        for scheme in ("light", "dark"):
+            context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+            tab = context.new_page()
+            seen = watch(tab)
+            for name, path, ready in (("dashboard", "u/al/collection/", "data-charts-drawn"),
+                                      ("list", "u/al/collection/all/", "data-list-ready"),
+                                      ("index", "", None)):
+                tab.goto(base_url + path)
+                if ready:
+                    tab.wait_for_selector(f"html[{ready}]")
+                assert tab.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+                tab.screenshot(path=str(SHOTS / f"{name}-{label}-{scheme}.png"), full_page=True)
+            context.close()
+            assert seen.errors == [] and seen.escaped == []
+            assert seen.covers and all(urlsplit(u).hostname == "i.discogs.com" for u in seen.covers)
