@@ -166,7 +166,7 @@ def test_daily_reconciliation_picks_up_ratings_and_removals(site, pipeline_world
     rerated, gone = items[50], items[60]
     pipeline_world.update_item("alice", rerated["instance_id"], rating=5 if rerated["rating"] != 5 else 1)
     pipeline_world.remove_items("alice", {gone["instance_id"]})
-    daily = settings.model_copy(update={"reconcile_hours": 0.0})  # the day has passed
+    daily = settings.with_changes(reconcile_hours=0.0)  # the day has passed
     outcomes, _ = build(daily, ["al"], instance=instance, report=lambda _: None)
     assert outcomes[0].metadata["collection.mode"] == "full" and outcomes[0].metadata["collection.removed"] == 1
     table = pl.read_parquet(Path(settings.state_dir) / "collections" / "al.parquet")

@@ -38,6 +38,10 @@ class PipelineSettings(dg.ConfigurableResource):
                   "base_path": config.base_path(), "site_url": config.site_url()}
         return cls(**{**values, **overrides})
 
+    def with_changes(self, **changes: object) -> PipelineSettings:
+        """A copy with some fields changed (Dagster rebuilds resources from their fields, so no model_copy)."""
+        return type(self)(**{**{name: getattr(self, name) for name in type(self).model_fields}, **changes})
+
     @property
     def state(self) -> Path:
         return Path(self.state_dir)

@@ -89,16 +89,23 @@
     return sorted;
   }
 
+  // Typing narrows: when the query only grew, search the previous result instead of every record.
+  let last = { view: null, q: null, found: [] };
   function matches() {
-    const terms = fold(state.q).split(/\s+/).filter(Boolean);
+    const q = fold(state.q);
+    const terms = q.split(/\s+/).filter(Boolean);
     const wanted = FILTERS.filter((name) => state[name]);
-    return order(state.sort).filter((r) => {
+    const view = [state.sort, ...wanted.map((name) => `${name}=${state[name]}`)].join("\u0000");
+    const pool = last.view === view && last.q !== null && q.startsWith(last.q) ? last.found : order(state.sort);
+    const found = pool.filter((r) => {
       for (const name of wanted) {
         if (name === "decade" ? r.decade !== state.decade : !r[name].includes(state[name])) return false;
       }
       for (const term of terms) if (!r.key.includes(term)) return false;
       return true;
     });
+    last = { view, q, found };
+    return found;
   }
 
   function fillSelect(name, current, compare) {
@@ -162,12 +169,22 @@
     return item;
   }
 
+  // A row once built is kept: paging back or refining a search re-attaches it, images already loaded.
+  const built = new Map();
+  function rowFor(r) {
+    if (!built.has(r.index)) built.set(r.index, row(r));
+    return built.get(r.index);
+  }
+
   function render() {
     const found = matches();
     const last = Math.max(1, Math.ceil(found.length / PER_PAGE));
     if (state.page > last) state.page = last;
     const start = (state.page - 1) * PER_PAGE;
-    list.replaceChildren(...found.slice(start, start + PER_PAGE).map(row));
+    const shown = found.slice(start, start + PER_PAGE);
+    if (shown.length !== list.children.length || shown.some((r, i) => list.children[i] !== built.get(r.index))) {
+      list.replaceChildren(...shown.map(rowFor));
+    }
     count.textContent = String(found.length);
     const filtered = state.q || FILTERS.some((name) => state[name]);
     status.classList.remove("error");
@@ -245,6 +262,7 @@
     syncControls();
     listen();
     render();
+    performance.mark("list-ready");  // read by the browser benchmark
     document.documentElement.dataset.listReady = "true";
   }
 

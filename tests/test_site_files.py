@@ -1,0 +1,97 @@
+"""The built site as files: exports, sitemap and robots, hashed assets, atomic publishing, privacy changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.build import build
+from pipeline.site import render
+from pipeline.site.exports import EXPORT_COLUMNS
+from pipeline.site.vendor import CHART_JS, _matches, tarball
+
+
+def _quiet_build(settings, instance, only=None):
+    outcomes, published = build(settings, only, instance=instance, report=lambda _: None)
+    assert published and all(o.ok for o in outcomes)
+
+
+def test_exports_hold_one_row_per_instance_readable_by_spreadsheets(site, pipeline_world):
+    settings, _, instance = site
+    _quiet_build(settings, instance)
+    folder = Path(settings.output_dir) / "u" / "al" / "collection"
+    raw = (folder / "export.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so spreadsheet tools read UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    items = pipeline_world.items("alice")
+    assert tuple(rows[0]) == EXPORT_COLUMNS
+    assert sorted(int(r["instance_id"]) for r in rows) == sorted(i["instance_id"] for i in items)
+    by_instance = {i["instance_id"]: i["basic_information"] for i in items}
+    for row in rows:
+        info = by_instance[int(row["instance_id"])]
+        assert row["title"] == info["title"] and int(row["release_id"]) == info["id"]
+        assert row["formats"] == "; ".join(f["name"] for f in info["formats"])
+        assert row["catno"] == "; ".join(lab["catno"] for lab in info["labels"] if lab.get("catno"))
+    exported = json.loads((folder / "export.json").read_text(encoding="utf-8"))
+    assert [str(r["instance_id"]) for r in exported] == [r["instance_id"] for r in rows]
+
+
+def test_sitemap_robots_and_hashed_assets(site):
+    settings, _, instance = site
+    settings = settings.with_changes(base_path="/records/", site_url="https://example.org")
+    _quiet_build(settings, instance)
+    output = Path(settings.output_dir)
+    sitemap = (output / "sitemap.xml").read_text(encoding="utf-8")
+    assert re.findall(r"<loc>(.*?)</loc>", sitemap) == [
+        "https://example.org/records/", "https://example.org/records/u/al/collection/",
+        "https://example.org/records/u/al/collection/all/"]
+    assert "Sitemap: https://example.org/records/sitemap.xml" in (output / "robots.txt").read_text()
+    names = {p.name for p in (output / "assets").iterdir()}
+    chart = next(n for n in names if n.startswith("chart.umd.min-"))
+    for page in output.rglob("*.html"):
+        for ref in re.findall(r'(?:src|href)="([^"]*assets/[^"]+)"', page.read_text(encoding="utf-8")):
+            assert ref.rsplit("/", 1)[1] in names, (page, ref)
+    assert (output / "u/al/collection/index.html").read_text().count(chart) == 1
+    bundle = (output / "assets" / chart).read_bytes()
+    assert bundle.startswith(b"/*!") and f"Chart.js v{CHART_JS.version}".encode() in bundle[:200]
+
+
+def test_a_failed_publish_leaves_the_previous_site_whole(site):
+    settings, _, instance = site
+    _quiet_build(settings, instance)
+    output = Path(settings.output_dir)
+    before = {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    (settings.pages_staging / "al" / "entry.json").write_text("{truncated", encoding="utf-8")
+    with pytest.raises(json.JSONDecodeError):
+        render.publish_site(settings.users(), settings.pages_staging, output)
+    after = {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_switching_a_user_to_private_removes_their_pages(site):
+    settings, _, instance = site
+    _quiet_build(settings, instance)
+    output = Path(settings.output_dir)
+    assert (output / "u" / "al").exists()
+    users = Path(settings.users_file)
+    users.write_text(users.read_text().replace("discogs_username: alice\n    visibility: public",
+                                               "discogs_username: alice\n    visibility: private"))
+    _quiet_build(settings, instance)
+    assert not (output / "u" / "al").exists()
+    for path in output.rglob("*"):
+        if path.is_file():
+            assert "alice" not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_a_tampered_vendored_download_is_refused(tmp_path):
+    assert _matches(b"chart", "sha512-" + "A" * 86 + "==") is False
+    cached = tmp_path / "npm" / CHART_JS.tarball
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"not the real tarball")
+    data = tarball(CHART_JS, tmp_path)  # the bad copy is replaced by a verified download
+    assert _matches(data, CHART_JS.integrity) and cached.read_bytes() == data
