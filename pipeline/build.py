@@ -10,8 +10,10 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
+from filelock import FileLock
 
 from pipeline import config, progress
+from pipeline.defs.assets import POOL
 from pipeline.defs.factory import build_definitions
 from pipeline.defs.resources import PipelineSettings
 from pipeline.registry import find_user
@@ -32,7 +34,8 @@ class UserOutcome:
 def open_instance(home: Path | None = None) -> dg.DagsterInstance:
     """The Dagster instance under DAGSTER_HOME (default `<state>/dagster`), created on first use.
 
-    Runs left STARTED by a killed process are marked failed and their pool slots freed, since
+    The `discogs_api` pool's slots are created here, once and under a lock, before any run can race
+    to create them. Runs left STARTED by a killed process are marked failed and their pool slots freed, since
     without the daemon nothing else would, and the next run would wait for the slot for ever.
     """
     home = Path(home or config.dagster_home()).resolve()
@@ -41,6 +44,10 @@ def open_instance(home: Path | None = None) -> dg.DagsterInstance:
         (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     instance = dg.DagsterInstance.get()
+    with FileLock(home / ".pools.lock"):
+        # Dagster creates a pool's slots on first use; two runs starting at once would each add one.
+        if POOL not in instance.event_log_storage.get_concurrency_keys():
+            instance.event_log_storage.initialize_concurrency_limit_to_default(POOL)
     for run in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])):
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         instance.report_run_failed(run)

@@ -65,7 +65,7 @@ def test_terminal_display_draws_a_bar_per_user(site):
 
 def test_discogs_steps_of_parallel_runs_take_turns(site, tmp_path):
     """Two builds at once: the `discogs_api` pool lets one Discogs-calling step run at a time."""
-    settings, fake, _ = site
+    settings, fake, instance = site
     fake.inject("slow", count=1000, path=r"/collection/", delay=0.25)  # long steps, sure to overlap if unpooled
     runs = []
     for name in ("al", "ob"):
@@ -78,6 +78,7 @@ def test_discogs_steps_of_parallel_runs_take_turns(site, tmp_path):
              for s in sorted(fake.requests(), key=lambda s: s.at)]
     blocks = [step for i, step in enumerate(steps) if i == 0 or steps[i - 1] != step]
     assert len(blocks) == len(set(blocks)) == 4, f"steps interleaved: {blocks}"
+    assert instance.event_log_storage.get_concurrency_info("discogs_api").slot_count == 1
 
 
 def test_users_yaml_changes_appear_when_the_definitions_reload(site):
