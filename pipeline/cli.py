@@ -150,6 +150,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.output or config.output_dir(), keep=args.keep, serve=not args.no_serve, port=args.port)
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from pipeline.build import open_instance
+    from pipeline.defs.resources import PipelineSettings
+    from pipeline.status import collect
+
+    settings = PipelineSettings.from_env(users_file=str(args.users), vault_file=str(args.vault))
+    home = config.dagster_home()
+    rows = collect(settings, open_instance(home) if (home / "dagster.yaml").exists() else None)
+    header = ("user", "visibility", "connected", "items", "last synced", "coverage", "last error", "page")
+    table = [header] + [(r.name, r.visibility, r.connected, r.items, r.last_synced, r.coverage,
+                         r.last_error or "–", r.url) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pipeline.serve import serve_site
+
+    output = Path(args.output or config.output_dir())
+    if not (output / "index.html").is_file():
+        raise ConfigError(f"{output}: no built site here; run `discogs-site build` (or `discogs-site demo`) first")
+    serve_site(output, args.port, config.base_path())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="discogs-site", description=__doc__.splitlines()[0].rstrip(":"))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -201,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="where the site goes (default: $DISCOGS_SITE_OUTPUT or output)")
     p.add_argument("--state", type=Path, help="pipeline state directory (default: $DISCOGS_SITE_STATE or .state)")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("status", help="per user: connected, items, last sync, coverage, last error, page URL")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("serve", help="preview the built site on 127.0.0.1")
+    p.add_argument("--output", type=Path, help="the built site (default: $DISCOGS_SITE_OUTPUT or output)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run the demo against a generated fake Discogs world")
     p.add_argument("--keep", action="store_true", help="keep the temporary state directory")

@@ -6,13 +6,10 @@ the fake API runs in this process, so Ctrl-C leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import shutil
 import tempfile
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pipeline.build import build, open_instance
@@ -21,7 +18,9 @@ from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
 from pipeline.discogs.oauth import connect_personal
-from pipeline.registry import load_users
+from pipeline.registry import Visibility, load_users
+from pipeline.serve import serve_site
+from pipeline.site.paths import user_dir
 from pipeline.vault import Vault, generate_key, parse_keys
 
 # (site name, Discogs username, items, site visibility, Discogs collection public?)
@@ -74,25 +73,12 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
                 return 1
             print(f"Site written to {output.resolve()}")
             if serve:
-                serve_site(output, port)
+                pages = [(f"{u.label} ({u.visibility.value})", f"u/{user_dir(u)}/collection/")
+                         for u in load_users(users_file) if u.visibility is not Visibility.PRIVATE]
+                serve_site(output, port, pages=pages)
             return 0 if all(o.ok for o in outcomes) else 1
     finally:
         if keep:
             print(f"State kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def serve_site(output: Path, port: int) -> None:
-    """Serve the built site on 127.0.0.1 until Ctrl-C."""
-    handler = functools.partial(_QuietHandler, directory=str(output))
-    with ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
-        print(f"\nOpen http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C stops everything)\n"
-              "Operators: `dagster dev` in the repository root shows the pipeline.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            httpd.serve_forever()
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        return

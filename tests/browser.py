@@ -7,15 +7,15 @@ happened. Console errors and uncaught exceptions are collected for the same reas
 
 from __future__ import annotations
 
-import functools
 import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from pipeline.serve import site_server
 
 CHROMIUM = "/usr/bin/chromium"
 # The flags the machine notes give for a closed network: no background calls home.
@@ -26,36 +26,10 @@ PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d494844520000000100000001080600000
                       "0000000d49444154789c6360f8cfc0f01f0005000201a5f5b3a60000000049454e44ae426082")
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    prefix = "/"
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-    def translate_path(self, path: str) -> str:
-        # Serve the site under `prefix`, as a GitHub Pages project site lives under /<repo>/.
-        if not path.startswith(self.prefix):
-            return str(Path(self.directory) / "__missing__")
-        return super().translate_path("/" + path[len(self.prefix):])
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        missing = Path(self.directory) / "404.html"
-        if code == 404 and missing.exists():  # what static hosts do
-            body = missing.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-
 @contextmanager
 def serve(directory: Path, prefix: str = "/") -> Iterator[str]:
-    """Serve `directory` at http://127.0.0.1:PORT<prefix>; yields that URL."""
-    handler = type("Handler", (_Quiet,), {"prefix": prefix})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    """Serve `directory` at http://127.0.0.1:PORT<prefix> in a thread; yields that URL."""
+    server = site_server(directory, 0, prefix)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,0 +1,49 @@
+"""Previewing a built site on 127.0.0.1, mounted at its base path and answering misses with its 404 page."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    prefix = "/"
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def translate_path(self, path: str) -> str:
+        # Mounted under `prefix`, as a GitHub Pages project site lives under /<repo>/.
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / "__outside_the_site__")
+        return super().translate_path("/" + path[len(self.prefix):])
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()  # what static hosts do with a site's own 404.html
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def site_server(output: Path, port: int = 0, prefix: str = "/") -> ThreadingHTTPServer:
+    """A server (not yet serving) for `output` at http://127.0.0.1:PORT<prefix>."""
+    handler = type("Handler", (SiteHandler,), {"prefix": prefix})
+    return ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(output)))
+
+
+def serve_site(output: Path, port: int, prefix: str = "/", pages: list[tuple[str, str]] = ()) -> None:
+    """Serve until Ctrl-C, printing where to look; `pages` are (label, path under the site) pairs."""
+    with site_server(output, port, prefix) as httpd:
+        root = f"http://127.0.0.1:{httpd.server_address[1]}{prefix}"
+        lines = [f"\nOpen {root} (Ctrl-C stops)"] + [f"  {label}: {root}{path}" for label, path in pages]
+        print("\n".join(lines) + "\nOperators: `dagster dev` in the repository root shows the pipeline.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            httpd.serve_forever()

@@ -1,0 +1,80 @@
+"""`discogs-site status`: per registered user, what an operator asks first (connected? synced? failing? where?)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from dagster import DagsterInstance
+from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
+
+from pipeline.defs.resources import PipelineSettings
+from pipeline.errors import SiteError
+from pipeline.registry import Visibility
+from pipeline.site.paths import user_dir
+from pipeline.vault import Vault
+
+
+@dataclass
+class UserStatus:
+    name: str
+    visibility: str
+    connected: str
+    items: str
+    last_synced: str
+    coverage: str
+    last_error: str
+    url: str
+
+
+def _last_error(instance: DagsterInstance | None, name: str) -> str:
+    """The newest finished run for the user: its failure, or nothing when it succeeded."""
+    if instance is None:
+        return ""
+    for tags in ({"discogs-site/user": name}, {"dagster/partition": name}):
+        runs = instance.get_runs(RunsFilter(tags=tags, statuses=[DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE]),
+                                 limit=1)
+        if runs:
+            if runs[0].status is DagsterRunStatus.SUCCESS:
+                return ""
+            for event in instance.all_logs(runs[0].run_id):
+                if not (event.dagster_event and event.dagster_event.is_step_failure):
+                    continue
+                data = event.dagster_event.step_failure_data
+                if data.error:
+                    error = data.error
+                    while error.cause is not None and "dagster" in (error.cls_name or "").lower():
+                        error = error.cause
+                    return error.message.strip().splitlines()[0]
+            return f"run {runs[0].run_id[:8]} failed"
+    return ""
+
+
+def collect(settings: PipelineSettings, instance: DagsterInstance | None = None) -> list[UserStatus]:
+    try:
+        vault: Vault | None = Vault.open(settings.vault_file)
+        vault_problem = ""
+    except SiteError as exc:
+        vault, vault_problem = None, str(exc)
+    store = settings.collections()
+    rows = []
+    for user in settings.users():
+        private = user.visibility is Visibility.PRIVATE
+        connected = ("yes" if user.name in vault else "no") if vault else f"unknown ({vault_problem})"
+        table, state = store.load(user.name), store.load_state(user.name)
+        stats_file = settings.stats_dir / f"{user.name}.json"
+        coverage = ""
+        if stats_file.exists():
+            coverage = f"{json.loads(stats_file.read_text(encoding='utf-8'))['totals']['enrichment_coverage']:.0%}"
+        if private:
+            url = "(private: not published)"
+        else:
+            try:
+                url = f"{settings.site_url}{settings.base_path}u/{user_dir(user)}/collection/"
+            except SiteError as exc:
+                url = f"(unknown: {exc})"
+        rows.append(UserStatus(user.name, user.visibility.value, connected,
+                               str(table.height) if table is not None else "–",
+                               (state.synced_at or "never")[:16].replace("T", " "), coverage or "–",
+                               _last_error(instance, user.name), url))
+    return rows

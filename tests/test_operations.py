@@ -1,0 +1,61 @@
+"""Operator commands: `status` after real builds, `serve` previewing the site at its base path."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from pipeline import cli
+from pipeline.build import build
+
+
+def test_status_shows_each_user_and_the_last_error(site, pipeline_world, capsys, monkeypatch):
+    settings, _, instance = site
+    build(settings, instance=instance, report=lambda _: None)
+    pipeline_world.revoke("obi")
+    build(settings, ["ob"], instance=instance, report=lambda _: None)
+    for name, value in (("DISCOGS_SITE_STATE", settings.state_dir), ("DISCOGS_SITE_URL", "https://ex.org"),
+                        ("DISCOGS_SITE_BASE_PATH", "/records/")):
+        monkeypatch.setenv(name, value)
+    assert cli.main(["--users", settings.users_file, "--vault", settings.vault_file, "status"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["al"].split()[1:5] == ["public", "yes", "230", lines["al"].split()[4]]
+    assert "100%" in lines["al"] and lines["al"].endswith("https://ex.org/records/u/al/collection/")
+    assert "unlisted" in lines["ob"] and "discogs-site connect ob" in lines["ob"]
+    assert re.search(r"https://ex\.org/records/u/ob-[0-9a-f]{20}/collection/$", lines["ob"])
+    assert "private" in lines["hid"] and "not published" in lines["hid"] and " – " in lines["hid"]
+
+
+def test_serve_previews_the_site_under_its_base_path(site, tmp_path):
+    settings, _, instance = site
+    build(settings, instance=instance, report=lambda _: None)
+    env = {**os.environ, "DISCOGS_SITE_OUTPUT": settings.output_dir, "DISCOGS_SITE_BASE_PATH": "/records/"}
+    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port", "0"], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        root = None
+        while root is None:
+            line = server.stdout.readline()
+            assert line, "serve exited without printing its URL"
+            root = (re.search(r"Open (http://127\.0\.0\.1:\d+/records/)", line) or [None, None])[1]
+        with urllib.request.urlopen(root) as index:
+            assert b"u/al/collection/" in index.read()
+        try:
+            urllib.request.urlopen(root + "nope/")
+        except urllib.error.HTTPError as missing:
+            assert missing.code == 404 and b"Not found" in missing.read()
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0
+
+
+def test_serve_without_a_built_site_says_what_to_do(tmp_path, capsys):
+    assert cli.main(["serve", "--output", str(tmp_path / "empty")]) == 1
+    assert "no built site here; run `discogs-site build`" in capsys.readouterr().err
+    assert not Path(tmp_path / "empty").exists()
