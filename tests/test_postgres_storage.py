@@ -1,0 +1,48 @@
+"""Production storage: the documented dagster.yaml against a real PostgreSQL server, one user's build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.postgres import binaries, temporary_server
+
+
+@pytest.fixture
+def postgres():
+    if binaries() is None:
+        pytest.skip("no PostgreSQL server binaries (Debian's postgresql package); `make test` installs them")
+    with temporary_server() as variables:
+        yield variables
+
+
+def test_one_user_builds_with_dagster_storage_in_postgres(site, tmp_path, postgres):
+    import psycopg2
+
+    settings, fake, _ = site
+    home = tmp_path / "dagster-pg"
+    home.mkdir()
+    shutil.copy(ROOT / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
+    env = {**os.environ, **postgres, "DAGSTER_HOME": str(home), "DISCOGS_API_URL": fake.url,
+           "DISCOGS_RATE_LIMIT": "1000/1", "DISCOGS_SITE_STATE": settings.state_dir,
+           "DISCOGS_SITE_OUTPUT": settings.output_dir}
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault",
+                           settings.vault_file, "build", "--user", "al"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (Path(settings.output_dir) / "u" / "al" / "collection" / "index.html").exists()
+    assert not list(home.rglob("*.db"))  # no SQLite storage beside it: runs and events are in the database
+    with psycopg2.connect(host="127.0.0.1", port=postgres["DAGSTER_PG_PORT"], user=postgres["DAGSTER_PG_USERNAME"],
+                          dbname="dagster") as db, db.cursor() as cursor:
+        cursor.execute("SELECT status, count(*) FROM runs GROUP BY status")
+        assert dict(cursor.fetchall()) == {"SUCCESS": 2}  # the user's assets, then the site index
+        cursor.execute("SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")
+        assert cursor.fetchone()[0] == 5
+        cursor.execute("SELECT concurrency_key, count(*) FROM concurrency_slots GROUP BY concurrency_key")
+        assert dict(cursor.fetchall()) == {"discogs_api": 1}
