@@ -110,6 +110,9 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
           f"  users: {users}\n  personal tokens: fake-token-<username>\n"
           f"  use it with: DISCOGS_API_URL={fake.url} DISCOGS_RATE_LIMIT={args.rate_limit}/{args.window:g}",
           flush=True)
+    from pipeline.serve import stop_on_signals
+
+    stop_on_signals()
     with contextlib.suppress(KeyboardInterrupt):
         fake.serve_forever()
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import signal
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -39,8 +40,19 @@ def site_server(output: Path, port: int = 0, prefix: str = "/") -> ThreadingHTTP
     return ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(output)))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM end the process cleanly, even when it started with SIGINT ignored (`cmd &`)."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def serve_site(output: Path, port: int, prefix: str = "/", pages: list[tuple[str, str]] = ()) -> None:
     """Serve until Ctrl-C, printing where to look; `pages` are (label, path under the site) pairs."""
+    stop_on_signals()
     with site_server(output, port, prefix) as httpd:
         root = f"http://127.0.0.1:{httpd.server_address[1]}{prefix}"
         lines = [f"\nOpen {root} (Ctrl-C stops)"] + [f"  {label}: {root}{path}" for label, path in pages]

@@ -51,7 +51,7 @@ def test_serve_previews_the_site_under_its_base_path(site, tmp_path):
         except urllib.error.HTTPError as missing:
             assert missing.code == 404 and b"Not found" in missing.read()
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)  # a service manager's stop: a clean exit, not a kill
         assert server.wait(timeout=10) == 0
 
 
