@@ -95,3 +95,22 @@ def test_a_tampered_vendored_download_is_refused(tmp_path):
     cached.write_bytes(b"not the real tarball")
     data = tarball(CHART_JS, tmp_path)  # the bad copy is replaced by a verified download
     assert _matches(data, CHART_JS.integrity) and cached.read_bytes() == data
+
+
+def test_releases_json_holds_the_table_exactly_even_for_awkward_text(site, pipeline_world):
+    import polars as pl
+
+    from pipeline.site.exports import RELEASE_COLUMNS
+
+    settings, _, instance = site
+    awkward = 'Quote " back\\slash \t tab\nnewline ü 坂本龍一 </script> \u2028'
+    with pipeline_world.lock:
+        pipeline_world.user("alice").items[7]["basic_information"]["title"] = awkward
+        pipeline_world.version += 1
+    _quiet_build(settings, instance)
+    data = json.loads((Path(settings.output_dir) / "u/al/collection/releases.json").read_text(encoding="utf-8"))
+    table = pl.read_parquet(Path(settings.state_dir) / "stats" / "al.parquet")
+    expected = table.sort(["added_at", "instance_id"], descending=True).select(list(RELEASE_COLUMNS)).rows()
+    assert data["columns"] == list(RELEASE_COLUMNS)
+    assert data["rows"] == [list(row) for row in expected]
+    assert awkward in [row[3] for row in data["rows"]]
