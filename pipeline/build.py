@@ -16,6 +16,7 @@ from pipeline import config, progress
 from pipeline.defs.assets import POOL
 from pipeline.defs.factory import build_definitions
 from pipeline.defs.resources import PipelineSettings
+from pipeline.errors import ConfigError
 from pipeline.registry import find_user
 
 PER_USER = ("collection", "master_enrichment", "collection_stats", "user_pages")
@@ -72,6 +73,22 @@ def _error(result: dg.ExecuteInJobResult) -> str:
     return "failed"
 
 
+def preflight(settings: PipelineSettings) -> None:
+    """Settings every user needs, checked before any user is synced: one clear error instead of N failures."""
+    if settings.rate_limit:
+        config.parse_rate_limit(settings.rate_limit)
+    config.rate_limit()
+    config.timeout_seconds()
+    output = Path(settings.output_dir).resolve()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"output directory {settings.output_dir}: cannot create {output.parent}: "
+                          f"{exc.strerror}") from None
+    if not os.access(output.parent, os.W_OK) or (output.exists() and not output.is_dir()):
+        raise ConfigError(f"output directory {settings.output_dir}: not a writable directory")
+
+
 def build(settings: PipelineSettings, only: list[str] | None = None, *, instance: dg.DagsterInstance | None = None,
           report=print, dagster_log_level: str = "WARNING") -> tuple[list[UserOutcome], bool]:
     """Materialize each selected user's assets, then the site index. Returns (outcomes, site_published).
@@ -79,6 +96,7 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     Dagster's own console log is kept to warnings unless asked (`-v`): every event is stored in the
     instance anyway, and the progress display says what is happening.
     """
+    preflight(settings)
     users = settings.users()
     names = [find_user(users, n, settings.users_file).name for n in only] if only else [u.name for u in users]
     instance = instance or open_instance()
