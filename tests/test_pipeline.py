@@ -17,7 +17,7 @@ import polars as pl
 
 from pipeline.build import build
 from pipeline.defs.factory import build_definitions
-from pipeline.discogs.fake import add_generated_items
+from pipeline.discogs.fake import add_generated_items, personal_token_for
 from tests.conftest import masters_of
 
 
@@ -173,3 +173,17 @@ def test_daily_reconciliation_picks_up_ratings_and_removals(site, pipeline_world
     assert gone["instance_id"] not in table["instance_id"].to_list()
     new_rating = table.filter(pl.col("instance_id") == rerated["instance_id"])["rating"][0]
     assert new_rating == pipeline_world.items("alice")[50]["rating"] != rerated["rating"]
+
+
+def test_no_token_is_left_in_output_state_or_dagster_storage(site, pipeline_world):
+    settings, fake, instance = site
+    outcomes, _ = build(settings, instance=instance, report=lambda _: None)
+    assert all(o.ok for o in outcomes)
+    tokens = [personal_token_for(u).encode() for u in ("alice", "obi", "hidden-one")]
+    roots = [Path(settings.output_dir), Path(settings.state_dir), Path(os.environ["DAGSTER_HOME"])]
+    files = [p for root in roots for p in root.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".db" for p in files)  # Dagster's SQLite storage is among them
+    leaked = [(p, t) for p in files for t in tokens if t in p.read_bytes()]
+    assert leaked == []
+    vault = Path(settings.vault_file).read_bytes()
+    assert not any(t in vault for t in tokens)  # ciphertext only
