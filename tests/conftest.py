@@ -91,17 +91,26 @@ def pipeline_world():
     return generate_world("alice:230,obi:120,hidden-one:30:private", catalog_size=600)
 
 
+def register(root: Path, users_yaml: str, accounts: dict[str, str]) -> None:
+    """`root/users.yaml` and `root/vault.json` holding each registered name's personal token."""
+    (root / "users.yaml").write_text(users_yaml, encoding="utf-8")
+    vault = Vault.open(root / "vault.json")
+    for name, username in accounts.items():
+        vault.put(name, personal(username))
+
+
+def settings_for(root: Path, fake: FakeDiscogs, **changes: str) -> PipelineSettings:
+    """Pipeline settings with everything under `root`, talking to `fake` at its (fast) rate."""
+    return PipelineSettings(users_file=str(root / "users.yaml"), vault_file=str(root / "vault.json"),
+                            state_dir=str(root / "state"), output_dir=str(root / "output"), api_url=fake.url,
+                            rate_limit=f"{fake.window.limit}/{fake.window.window:g}", **changes)
+
+
 @pytest.fixture
 def site(tmp_path, pipeline_world):
-    (tmp_path / "users.yaml").write_text(USERS)
-    vault = Vault.open(tmp_path / "vault.json")
-    for name, username in (("al", "alice"), ("ob", "obi"), ("hid", "hidden-one")):
-        vault.put(name, personal(username))
+    register(tmp_path, USERS, {"al": "alice", "ob": "obi", "hid": "hidden-one"})
     with FakeDiscogs(pipeline_world, rate_limit=1000, window=1) as fake:
-        settings = PipelineSettings(users_file=str(tmp_path / "users.yaml"), vault_file=str(tmp_path / "vault.json"),
-                                    state_dir=str(tmp_path / "state"), output_dir=str(tmp_path / "output"),
-                                    api_url=fake.url, rate_limit="1000/1")
-        yield settings, fake, open_instance(tmp_path / "dagster")
+        yield settings_for(tmp_path, fake), fake, open_instance(tmp_path / "dagster")
 
 
 def masters_of(world, username):

@@ -19,11 +19,10 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 import pytest
 
 from pipeline.build import build, open_instance
-from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.fake import FakeDiscogs, generate_world
-from pipeline.vault import Vault, generate_key
+from pipeline.vault import generate_key
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve, watch
-from tests.conftest import ARTIFACTS, personal
+from tests.conftest import ARTIFACTS, register, settings_for
 
 SHOTS = ARTIFACTS / "screenshots"
 XSS_TITLE = '<img src=x onerror="window.__xss=1">'
@@ -96,14 +95,9 @@ def site(tmp_path_factory) -> Site:
             env.delenv(name)
         env.setenv("DISCOGS_SITE_KEY", generate_key())
         env.setenv("DISCOGS_RATELIMIT_DIR", str(root / "ratelimit"))
-        (root / "users.yaml").write_text(USERS, encoding="utf-8")
-        vault = Vault.open(root / "vault.json")
-        for name, username in (("al", "alice"), ("ob", "obi"), ("secretive", "hidden-one")):
-            vault.put(name, personal(username))
+        register(root, USERS, {"al": "alice", "ob": "obi", "secretive": "hidden-one"})
         with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
-            settings = PipelineSettings(users_file=str(root / "users.yaml"), vault_file=str(root / "vault.json"),
-                                        state_dir=str(root / "state"), output_dir=str(root / "output"),
-                                        api_url=fake.url, rate_limit="1000/1", base_path="/collections/")
+            settings = settings_for(root, fake, base_path="/collections/")
             outcomes, published = build(settings, instance=open_instance(root / "dagster"), report=lambda _: None)
     assert published and all(o.ok for o in outcomes)
     unlisted = next(p.name for p in (root / "output" / "u").iterdir() if p.name.startswith("ob-"))
