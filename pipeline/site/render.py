@@ -106,6 +106,9 @@ def publish_site(users: list[User], staging: Path, output: Path, base: str = "/"
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(output.parent / f".{output.name}.lock"):
+        old = output.parent / f".{output.name}.old"
+        if old.is_dir() and not output.exists():  # a publish was killed between its two renames
+            old.rename(output)
         return _publish(users, staging, output, base, site_url)
 
 

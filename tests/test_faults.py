@@ -1,0 +1,136 @@
+"""Faults during real pipeline runs against the fake API, and the invariants that must hold after each.
+
+After every fault: each master stored before it is still stored; the published site is the old one
+or a complete new one; the user the fault did not touch builds normally; and a rerun without the
+fault completes without fetching any stored master again.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pipeline.build import build
+from pipeline.discogs.fake import add_generated_items
+
+
+def stored_masters(settings) -> set[int]:
+    with sqlite3.connect(Path(settings.state_dir) / "masters.sqlite") as db:
+        return {row[0] for row in db.execute("SELECT id FROM masters")}
+
+
+def site_files(settings) -> dict[str, bytes]:
+    output = Path(settings.output_dir)
+    return {str(p.relative_to(output)): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+
+
+FAULTS = {
+    "429 storm on collection pages": dict(kind="ratelimit", count=4, path="/collection/folders/0/releases",
+                                          retry_after=0.2),
+    "5xx burst on masters": dict(kind="error", count=3, path="/masters/", status=502),
+    "dropped connections": dict(kind="drop", count=2, path="/masters/"),
+    "answers slower than the timeout": dict(kind="slow", count=2, path="/masters/", delay=1.5),
+    "malformed JSON on a page": dict(kind="malformed", count=1, path="/collection/folders/0/releases"),
+    "malformed JSON on a master, every time": dict(kind="malformed", count=6, path="/masters/"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_fault_invariants(fault, site, pipeline_world, monkeypatch):
+    settings, fake, instance = site
+    monkeypatch.setenv("DISCOGS_TIMEOUT", "0.5")
+    assert all(o.ok for o in build(settings, instance=instance, report=lambda _: None)[0])
+    before_masters, before_site = stored_masters(settings), site_files(settings)
+    add_generated_items(pipeline_world, "alice", 150)  # new pages and new masters for the fault to hit
+    fake.reset_log()
+    fake.inject(**FAULTS[fault])
+    outcomes, published = build(settings, instance=instance, report=lambda _: None)
+    by_name = {o.name: o for o in outcomes}
+    assert by_name["ob"].ok and by_name["hid"].ok, "users the fault did not touch build normally"
+    assert stored_masters(settings) >= before_masters
+    after_site = site_files(settings)
+    if not (published and by_name["al"].ok):
+        assert {k: v for k, v in after_site.items() if "/al/" in k} == \
+            {k: v for k, v in before_site.items() if "/al/" in k}, "al's last good pages stay published"
+    assert "index.html" in after_site and any(k.startswith("u/al/collection/") for k in after_site)
+
+    fake.faults.clear()
+    stored = stored_masters(settings)
+    fake.reset_log()
+    outcomes, published = build(settings, instance=instance, report=lambda _: None)
+    assert published and all(o.ok for o in outcomes)
+    refetched = {int(s.path.rsplit("/", 1)[1]) for s in fake.requests("/masters/")} & stored
+    assert refetched == set()
+    assert outcomes[0].metadata["collection.items"] == 380
+    assert outcomes[0].metadata["master_enrichment.coverage"] == 1.0
+
+
+def test_a_token_revoked_mid_run_fails_that_user_only(site, pipeline_world):
+    settings, fake, instance = site
+    build(settings, instance=instance, report=lambda _: None)
+    add_generated_items(pipeline_world, "alice", 150)
+    before = stored_masters(settings)
+    fake.inject("slow", count=1000, path="/masters/", delay=0.02)
+    revoker = threading.Thread(target=lambda: (
+        _wait_for(lambda: fake.count("/masters/") >= 10), pipeline_world.revoke("alice")))
+    revoker.start()
+    outcomes, published = build(settings, instance=instance, report=lambda _: None)
+    revoker.join()
+    by_name = {o.name: o for o in outcomes}
+    assert not by_name["al"].ok and "discogs-site connect al" in by_name["al"].error
+    assert by_name["ob"].ok and published
+    assert stored_masters(settings) >= before | {int(s.path.rsplit("/", 1)[1])
+                                                 for s in fake.requests("/masters/") if s.status == 200}
+
+
+def _wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+PUBLISH_FOREVER = """
+import sys
+from pathlib import Path
+from pipeline.registry import load_users
+from pipeline.site.render import publish_site
+users = load_users(sys.argv[1])
+print("ready", flush=True)
+while True:
+    publish_site(users, Path(sys.argv[2]), Path(sys.argv[3]))
+"""
+
+
+def test_sigkill_while_writing_the_site_leaves_the_old_one_whole(site):
+    settings, fake, instance = site
+    build(settings, instance=instance, report=lambda _: None)
+    before = site_files(settings)
+    writer = subprocess.Popen([sys.executable, "-c", PUBLISH_FOREVER, settings.users_file,
+                               str(settings.pages_staging), settings.output_dir], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "ready"
+    hits = Counter()
+    for delay in (0.05, 0.13, 0.21, 0.34):  # land in different phases of the write
+        time.sleep(delay)
+        writer.send_signal(signal.SIGSTOP)
+        staging_new = Path(settings.output_dir).parent / ".output.new"
+        hits["mid-write"] += staging_new.exists()
+        writer.send_signal(signal.SIGCONT)
+    time.sleep(0.1)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    after = site_files(settings)
+    if not after:  # killed between the two renames: the old site sits beside, complete
+        old = Path(settings.output_dir).parent / ".output.old"
+        after = {str(p.relative_to(old)): p.read_bytes() for p in old.rglob("*") if p.is_file()}
+    assert set(after) == set(before)
+    outcomes, published = build(settings, instance=instance, report=lambda _: None)
+    assert published and site_files(settings).keys() == before.keys()
+    assert hits["mid-write"] >= 1, "the kill test never caught a write in progress"
