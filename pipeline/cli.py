@@ -101,7 +101,8 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
     except (SpecError, ReplayError) as exc:
         raise ConfigError(str(exc)) from None
     try:
-        fake = FakeDiscogs(world, port=args.port, rate_limit=args.rate_limit, window=args.window)
+        fake = FakeDiscogs(world, port=args.port, rate_limit=args.rate_limit, window=args.window,
+                           latency=args.latency)
     except OSError as exc:
         raise ConfigError(f"--port {args.port}: cannot listen on 127.0.0.1: {exc.strerror}") from None
     users = ", ".join(f"{u.username} ({len(u.items)} items{'' if u.collection_public else ', private'})"
@@ -224,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     p.add_argument("--rate-limit", type=_positive_int, default=60, help="requests per window (default 60)")
     p.add_argument("--window", type=_positive_float, default=60.0, help="window in seconds (default 60)")
+    p.add_argument("--latency", type=_positive_float, default=0.0, metavar="SECONDS",
+                   help="delay every API answer by this much, like a network round trip (default 0)")
     p.set_defaults(func=cmd_fake_discogs)
 
     p = sub.add_parser("build", help="sync, enrich, compute and render every user (or some), then publish")

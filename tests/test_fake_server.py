@@ -83,6 +83,12 @@ def test_moving_window_limit_with_headers_and_429(world):
         assert fake.count("/oauth/identity", status=429) == 1
 
 
+def test_latency_delays_every_answer_like_a_round_trip(world):
+    with FakeDiscogs(world, latency=0.25) as fake:
+        answer = get(fake, "/oauth/identity")
+    assert answer.status_code == 200 and answer.elapsed.total_seconds() >= 0.25
+
+
 def test_faults_fire_on_matching_paths_only(fake):
     fake.inject("error", count=2, path="/masters/", status=502)
     assert get(fake, "/users/alice/collection/folders").status_code == 200

@@ -68,8 +68,11 @@ class FakeDiscogs:
     """A fake api.discogs.com on 127.0.0.1; use as a context manager or call start()/stop()."""
 
     def __init__(self, world: World, *, port: int = 0, rate_limit: int = 60, window: float = 60.0,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", latency: float = 0.0) -> None:
         self.world = world
+        # Seconds every API answer waits before it is sent, standing in for the network and Discogs' own
+        # work: pacing benchmarks compare clients that do or do not overlap it with their waiting.
+        self.latency = latency
         self.api = FakeApi(world)
         self.oauth = OAuthServer(world)
         self.faults = Faults()
@@ -193,6 +196,8 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
             admitted, used = fake.window.admit(client, limit)
             if fault and fault.kind == "slow":
                 time.sleep(fault.delay)
+            elif fake.latency:
+                time.sleep(fake.latency)
             if not admitted or (fault and fault.kind == "ratelimit"):
                 extra = {"Retry-After": f"{fault.retry_after:g}"} if fault and fault.retry_after else {}
                 answer = error(429, TOO_FAST, **extra)
