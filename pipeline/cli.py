@@ -102,7 +102,7 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     try:
         fake = FakeDiscogs(world, port=args.port, rate_limit=args.rate_limit, window=args.window,
-                           latency=args.latency)
+                           latency=args.latency, dumps_dir=args.dumps)
     except OSError as exc:
         raise ConfigError(f"--port {args.port}: cannot listen on 127.0.0.1: {exc.strerror}") from None
     users = ", ".join(f"{u.username} ({len(u.items)} items{'' if u.collection_public else ', private'})"
@@ -227,7 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=_positive_float, default=60.0, help="window in seconds (default 60)")
     p.add_argument("--latency", type=_positive_float, default=0.0, metavar="SECONDS",
                    help="delay every API answer by this much, like a network round trip (default 0)")
+    p.add_argument("--dumps", type=Path, metavar="DIR", help="serve the masters dumps in DIR under /data/<year>/")
     p.set_defaults(func=cmd_fake_discogs)
+
+    from pipeline.dump.commands import add_parser as add_masters_dump
+
+    add_masters_dump(sub)
 
     p = sub.add_parser("build", help="sync, enrich, compute and render every user (or some), then publish")
     p.add_argument("--user", action="append", metavar="NAME", help="rebuild only this user (repeatable) and the index")

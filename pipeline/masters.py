@@ -4,6 +4,11 @@ The cache is one SQLite database written through after every master, so a run ki
 (even with SIGKILL) loses nothing and the next run never fetches a stored master again. Entries are
 refreshed after a TTL stretched by up to a quarter per master, so a big first sync does not turn
 into one day of refreshes every month. 404s are remembered like any other answer.
+
+Rows come from the API (`source` 'api', `fetched_at` the answer's time) or from Discogs' monthly dump
+(`source` 'dump', `fetched_at` the dump's date; see `pipeline.dump`). Whatever filled a row, it is
+used; a dump row past its TTL is refreshed through the API only while no newer dump is waiting to be
+imported, since importing that one costs no requests at all.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -38,9 +44,21 @@ CREATE TABLE IF NOT EXISTS masters (
     styles TEXT NOT NULL DEFAULT '[]',
     main_release INTEGER,
     fetched_at REAL NOT NULL,        -- unix time of the answer this row holds
-    source TEXT NOT NULL DEFAULT 'api'
-)
+    source TEXT NOT NULL DEFAULT 'api'   -- 'api' or 'dump'
+);
+CREATE TABLE IF NOT EXISTS dumps (
+    date TEXT PRIMARY KEY,           -- YYYY-MM-DD, the dump's date
+    url TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL DEFAULT '',
+    masters INTEGER NOT NULL DEFAULT 0,
+    imported_at REAL                 -- NULL: published, not imported yet
+);
 """
+
+
+def _day_start(day: str) -> float:
+    """Unix time of midnight UTC starting `day` (YYYY-MM-DD): when a dump's data was current."""
+    return datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
 
 
 def _spread(master_id: int) -> float:
@@ -56,7 +74,7 @@ class MasterCache:
         self._db = sqlite3.connect(self.path, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a master written is a master kept, even on power loss
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
         self._db.commit()
 
     def close(self) -> None:
@@ -72,19 +90,69 @@ class MasterCache:
         """The ids (> 0) the cache lacks or holds past their TTL: absent ones first, then the stalest."""
         now = now or time.time()
         wanted = sorted({m for m in master_ids if m and m > 0})
-        stored = self._fetched_at(wanted)
+        stored = {i: (at, source) for i, at, source in self._rows("id, fetched_at, source", wanted)}
+        waiting = self.pending_dump_time()
         absent = [m for m in wanted if m not in stored]
-        stale = sorted((m for m in wanted if m in stored and now - stored[m] >= self.ttl_seconds * _spread(m)),
-                       key=lambda m: stored[m])
+        stale = sorted((m for m in wanted if m in stored and now - stored[m][0] >= self.ttl_seconds * _spread(m)
+                        and not (stored[m][1] == "dump" and stored[m][0] < waiting)),
+                       key=lambda m: stored[m][0])
         return absent + stale
 
-    def _fetched_at(self, ids: list[int]) -> dict[int, float]:
-        found: dict[int, float] = {}
+    def _rows(self, columns: str, ids: list[int]) -> Iterable[tuple]:
         for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
             chunk = ids[start:start + 900]
             marks = ",".join("?" * len(chunk))
-            found.update(self._db.execute(f"SELECT id, fetched_at FROM masters WHERE id IN ({marks})", chunk))
-        return found
+            yield from self._db.execute(f"SELECT {columns} FROM masters WHERE id IN ({marks})", chunk)
+
+    def sources(self, master_ids: Iterable[int] | None = None) -> dict[str, int]:
+        """How many of these masters (default: all) the cache holds from each source ('api', 'dump')."""
+        counts = {"api": 0, "dump": 0}
+        if master_ids is None:
+            counts.update(self._db.execute("SELECT source, COUNT(*) FROM masters GROUP BY source"))
+            return counts
+        for (source,) in self._rows("source", sorted({m for m in master_ids if m and m > 0})):
+            counts[source] = counts.get(source, 0) + 1
+        return counts
+
+    def pending_dump_time(self) -> float:
+        """Unix time of the newest dump known to be published but not imported (0 when none waits)."""
+        row = self._db.execute("SELECT MAX(date) FROM dumps WHERE imported_at IS NULL").fetchone()
+        return _day_start(row[0]) if row and row[0] else 0.0
+
+    def note_dump(self, day: str, url: str) -> None:
+        """Record that the dump of `day` (YYYY-MM-DD) is published; until imported it holds back API refreshes."""
+        self._db.execute("INSERT OR IGNORE INTO dumps (date, url) VALUES (?, ?)", (day, url))
+        self._db.commit()
+
+    def dumps(self) -> list[dict[str, object]]:
+        """Every dump recorded, newest first."""
+        rows = self._db.execute("SELECT date, url, sha256, masters, imported_at FROM dumps ORDER BY date DESC")
+        return [dict(zip(("date", "url", "sha256", "masters", "imported_at"), row, strict=True)) for row in rows]
+
+    def merge_dump(self, staged: Path, day: str, url: str, sha256: str, masters: int) -> tuple[int, int]:
+        """Take every master of a fully staged dump in one transaction; returns (written, kept_newer).
+
+        A master the API answered after the dump's date keeps the API's answer. Until the commit the
+        cache is exactly as it was, so a failed or killed import changes nothing.
+        """
+        dumped_at = _day_start(day)
+        self._db.execute("ATTACH DATABASE ? AS staged", (str(staged),))
+        try:
+            with self._db:
+                kept = self._db.execute(
+                    "SELECT COUNT(*) FROM staged.masters s JOIN masters m ON m.id = s.id "
+                    "WHERE m.source = 'api' AND m.fetched_at >= ?", (dumped_at,)).fetchone()[0]
+                written = self._db.execute(
+                    "INSERT OR REPLACE INTO masters (id, found, title, year, genres, styles, main_release, fetched_at, "
+                    "source) SELECT s.id, 1, s.title, s.year, s.genres, s.styles, s.main_release, ?, 'dump' "
+                    "FROM staged.masters s WHERE NOT EXISTS "
+                    "(SELECT 1 FROM masters m WHERE m.id = s.id AND m.fetched_at >= ?)",
+                    (dumped_at, dumped_at)).rowcount
+                self._db.execute("INSERT OR REPLACE INTO dumps VALUES (?, ?, ?, ?, ?)",
+                                 (day, url, sha256, masters, time.time()))
+        finally:
+            self._db.execute("DETACH DATABASE staged")
+        return written, kept
 
     def put(self, master: Master, fetched_at: float | None = None, source: str = "api") -> None:
         self._db.execute(
@@ -101,10 +169,12 @@ class MasterCache:
 
     def frame(self, master_ids: Iterable[int] | None = None) -> pl.DataFrame:
         """Cached answers: master_id, found (False for a remembered 404), year, genres, styles."""
-        rows = self._db.execute("SELECT id, found, year, genres, styles FROM masters").fetchall()
-        wanted = set(master_ids) if master_ids is not None else None
-        data = [(i, bool(f), y, json.loads(g), json.loads(s)) for i, f, y, g, s in rows
-                if wanted is None or i in wanted]
+        columns = "id, found, year, genres, styles"
+        if master_ids is None:
+            rows = self._db.execute(f"SELECT {columns} FROM masters")
+        else:  # the dump puts millions of rows here: read only the ones asked for
+            rows = self._rows(columns, sorted({m for m in master_ids if m and m > 0}))
+        data = [(i, bool(f), y, json.loads(g), json.loads(s)) for i, f, y, g, s in rows]
         return pl.DataFrame(data, schema=MASTER_SCHEMA, orient="row")
 
     def count(self) -> int:

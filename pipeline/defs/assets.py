@@ -137,11 +137,13 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
             result = enrich(client, cache, ids, budget=config.budget or None)
             usage = _stats_usage(before, client.stats)
             frame = enriched(table, cache.frame(ids)) if table is not None else None
+            sources = cache.sources(ids)
         for error in result.errors:
             context.log.warning(f"user {name!r}: {error}")
         share = coverage(frame) if frame is not None else 1.0
         return dg.MaterializeResult(
             metadata={"masters_wanted": result.wanted, "masters_fetched": result.fetched,
+                      "masters_from_dump": sources["dump"], "masters_from_api": sources["api"],
                       "masters_not_found": result.not_found, "masters_left": result.remaining,
                       "errors": len(result.errors), "coverage": round(share, 4), **usage,
                       "duration_seconds": round(time.monotonic() - started, 2)},

@@ -68,8 +68,12 @@ class PipelineSettings(dg.ConfigurableResource):
     def collections(self) -> CollectionStore:
         return CollectionStore(self.state)
 
+    @property
+    def master_cache_path(self) -> Path:
+        return self.state / "masters.sqlite"
+
     def master_cache(self) -> MasterCache:
-        return MasterCache(self.state / "masters.sqlite", ttl_days=self.master_ttl_days)
+        return MasterCache(self.master_cache_path, ttl_days=self.master_ttl_days)
 
     @property
     def pages_staging(self) -> Path:

@@ -15,11 +15,13 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pipeline.discogs.fake.api import MUST_AUTHENTICATE, Answer, FakeApi, error
 from pipeline.discogs.fake.authorize_page import authorize
+from pipeline.discogs.fake.dump_files import serve_dump_file
 from pipeline.discogs.fake.faults import Fault, Faults
 from pipeline.discogs.fake.generator import add_generated_items
 from pipeline.discogs.fake.oauth_server import OAuthServer
@@ -68,8 +70,9 @@ class FakeDiscogs:
     """A fake api.discogs.com on 127.0.0.1; use as a context manager or call start()/stop()."""
 
     def __init__(self, world: World, *, port: int = 0, rate_limit: int = 60, window: float = 60.0,
-                 host: str = "127.0.0.1", latency: float = 0.0) -> None:
+                 host: str = "127.0.0.1", latency: float = 0.0, dumps_dir: Path | None = None) -> None:
         self.world = world
+        self.dumps_dir = Path(dumps_dir) if dumps_dir else None  # masters dumps served under /data/
         # Seconds every API answer waits before it is sent, standing in for the network and Discogs' own
         # work: pacing benchmarks compare clients that do or do not overlap it with their waiting.
         self.latency = latency
@@ -159,6 +162,9 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
             # delayed ACK and every keep-alive response waits ~40 ms.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+        def do_HEAD(self) -> None:
+            self._handle("HEAD")
+
         def do_GET(self) -> None:
             self._handle("GET")
 
@@ -182,6 +188,16 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
                 return
             arrived = time.time()
             client = self.client_address[0]
+            if path.startswith("/data/"):  # the data dumps' bucket, not the API: no token, no rate limit
+                fault = fake.faults.take(path)
+                if fault and fault.kind == "drop":
+                    status = 0
+                    self.close_connection = True
+                else:
+                    status = serve_dump_file(self, fake.dumps_dir, path, method)
+                fake.record(Served(arrived, method, path, self.headers.get("Range", ""), status, None, client,
+                                   self.headers.get("User-Agent", "")))
+                return
             base_url = f"http://{self.headers.get('Host', '127.0.0.1')}"
             fault = fake.faults.take(path)
             if fault and fault.kind == "drop":

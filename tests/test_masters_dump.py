@@ -1,0 +1,220 @@
+"""The masters dump: generated in Discogs' format, served like Discogs' bucket, imported whole or not at all,
+and preferred by enrichment so that only masters newer than the dump cost API requests."""
+
+from __future__ import annotations
+
+import gzip
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import requests
+
+from pipeline.build import build
+from pipeline.cli import main
+from pipeline.defs.factory import build_definitions
+from pipeline.discogs.fake import personal_token_for
+from pipeline.discogs.records import Master
+from pipeline.dump.generate import first_masters, omitted, world_masters, write_dump
+from pipeline.dump.update import DumpFetchError, update
+from pipeline.masters import MasterCache
+from tests.conftest import masters_of
+
+THIS_MONTH = datetime.now(UTC).date().replace(day=1)
+
+
+@pytest.fixture
+def dumps(tmp_path, monkeypatch, site):
+    """The `site` fixture's fake API also serving dumps, with DISCOGS_DUMP_URL pointing at it."""
+    _, fake, _ = site
+    fake.dumps_dir = tmp_path / "dumps"
+    monkeypatch.setenv("DISCOGS_DUMP_URL", fake.url + "/data/{year}/discogs_{date}_masters.xml.gz")
+    monkeypatch.setenv("DISCOGS_SITE_CACHE", str(tmp_path / "cache"))
+    return fake.dumps_dir
+
+
+def cached(settings) -> dict[int, tuple]:
+    with sqlite3.connect(Path(settings.state_dir) / "masters.sqlite") as db:
+        rows = db.execute("SELECT id, found, title, year, genres, styles, source FROM masters")
+        return {row[0]: row[1:] for row in rows}
+
+
+def test_a_generated_dump_imports_with_the_values_the_api_returns(site, dumps, pipeline_world):
+    settings, fake, _ = site
+    write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
+    outcome = update("latest", settings.master_cache_path)
+    assert outcome.result.masters == len(pipeline_world.masters) and outcome.result.written == outcome.result.masters
+    with MasterCache(settings.master_cache_path) as cache:
+        frame = {row["master_id"]: row for row in cache.frame(pipeline_world.masters).to_dicts()}
+        assert cache.sources() == {"api": 0, "dump": len(pipeline_world.masters)}
+    for master_id in sorted(pipeline_world.masters)[::7]:
+        answer = requests.get(f"{fake.url}/masters/{master_id}", timeout=5,
+                              headers={"Authorization": f"Discogs token={personal_token_for('alice')}"})
+        api = Master.parse(answer.json())
+        row = frame[master_id]
+        assert (row["master_year"], tuple(row["master_genres"]), tuple(row["master_styles"])) == \
+            (api.year, api.genres, api.styles)
+
+
+def test_a_collection_whose_masters_are_all_in_the_dump_needs_no_master_request(site, dumps, pipeline_world):
+    settings, fake, instance = site
+    write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
+    assert main(["masters-dump", "import", "latest", "--state", settings.state_dir]) == 0
+    fake.reset_log()
+    outcomes, published = build(settings, ["al"], instance=instance, report=lambda _: None)
+    assert outcomes[0].ok and published
+    deleted = masters_of(pipeline_world, "alice") - set(pipeline_world.masters)  # 404s are in no dump
+    assert {int(s.path.rsplit("/", 1)[1]) for s in fake.requests("/masters/")} == deleted
+    metadata = outcomes[0].metadata
+    assert metadata["master_enrichment.masters_from_dump"] == len(masters_of(pipeline_world, "alice") - deleted)
+    assert metadata["master_enrichment.coverage"] == 1.0
+
+
+def test_masters_missing_from_the_dump_are_fetched_through_the_api(site, dumps, pipeline_world):
+    settings, fake, instance = site
+    write_dump(dumps, THIS_MONTH, world_masters(pipeline_world, leave_out=0.3))
+    update("latest", settings.master_cache_path)
+    fake.reset_log()
+    outcomes, _ = build(settings, ["al"], instance=instance, report=lambda _: None)
+    wanted = masters_of(pipeline_world, "alice")
+    in_dump = {m for m in wanted if m in pipeline_world.masters and not omitted(m, 0.3)}
+    fetched = {int(s.path.rsplit("/", 1)[1]) for s in fake.requests("/masters/")}
+    assert fetched == wanted - in_dump and len(in_dump) > len(fetched) > 0
+    metadata = outcomes[0].metadata
+    assert metadata["master_enrichment.masters_from_dump"] == len(in_dump)
+    assert metadata["master_enrichment.masters_from_api"] == len(fetched)
+    assert metadata["master_enrichment.coverage"] == 1.0
+
+
+def test_an_api_answer_newer_than_the_dump_is_kept(tmp_path, pipeline_world):
+    cache_path = tmp_path / "masters.sqlite"
+    some = sorted(pipeline_world.masters)[0]
+    with MasterCache(cache_path) as cache:
+        cache.put(Master(some, "Newer title", 1999, ("Jazz",), ()), source="api")
+    write_dump(tmp_path / "d", date(2026, 10, 1), world_masters(pipeline_world))
+    outcome = update(str(tmp_path / "d" / "discogs_20261001_masters.xml.gz"), cache_path)
+    assert outcome.result.kept_newer == 1
+    with MasterCache(cache_path) as cache:
+        assert cache.frame([some]).row(0)[2:4] == (1999, ["Jazz"])
+
+
+def test_dump_rows_refresh_through_the_api_after_the_ttl_unless_a_newer_dump_waits(tmp_path, pipeline_world):
+    cache_path = tmp_path / "masters.sqlite"
+    write_dump(tmp_path, date(2026, 10, 1), world_masters(pipeline_world))
+    update(str(tmp_path / "discogs_20261001_masters.xml.gz"), cache_path)
+    ids = sorted(pipeline_world.masters)
+    dumped = datetime(2026, 10, 1, tzinfo=UTC).timestamp()
+    with MasterCache(cache_path, ttl_days=30) as cache:
+        assert cache.due(ids, now=dumped + 20 * 86400) == []
+        assert sorted(cache.due(ids, now=dumped + 40 * 86400)) == ids  # past 30 days x up to 1.25
+        cache.note_dump("2026-11-01", "https://example.invalid/discogs_20261101_masters.xml.gz")
+        assert cache.due(ids, now=dumped + 40 * 86400) == [], "a newer dump is waiting: import it instead"
+
+
+def test_the_newest_dump_already_imported_is_not_downloaded_again(site, dumps, pipeline_world):
+    settings, fake, _ = site
+    write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
+    update("latest", settings.master_cache_path)
+    fake.reset_log()
+    assert update("latest", settings.master_cache_path).result is None
+    assert [s.method for s in fake.requests("/data/")] == ["HEAD"]
+
+
+def test_an_interrupted_download_resumes_where_it_stopped(site, dumps, pipeline_world, tmp_path):
+    settings, fake, _ = site
+    dump = write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
+    half = dump.stat().st_size // 2
+    (tmp_path / "cache" / "dumps").mkdir(parents=True)
+    (tmp_path / "cache" / "dumps" / (dump.name + ".part")).write_bytes(dump.read_bytes()[:half])
+    fake.reset_log()
+    outcome = update("latest", settings.master_cache_path)
+    assert outcome.downloaded_bytes == dump.stat().st_size - half
+    assert [s.query for s in fake.requests("/data/") if s.method == "GET" and s.path.endswith(".gz")] == \
+        [f"bytes={half}-"]
+    assert outcome.result.masters == len(pipeline_world.masters)
+    assert not (tmp_path / "cache" / "dumps" / dump.name).exists(), "the download is deleted once imported"
+
+
+def test_a_dump_that_fails_its_checksum_is_deleted_and_the_cache_untouched(site, dumps, pipeline_world, tmp_path):
+    settings, _, instance = site
+    build(settings, ["al"], instance=instance, report=lambda _: None)
+    before = cached(settings)
+    dump = write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
+    checksum = dumps / f"discogs_{THIS_MONTH:%Y%m%d}_CHECKSUM.txt"
+    checksum.write_text("0" * 64 + " " + dump.name + "\n")
+    with pytest.raises(DumpFetchError, match="does not match the published"):
+        update("latest", settings.master_cache_path)
+    assert not list((tmp_path / "cache" / "dumps").iterdir())
+    assert before and cached(settings) == before
+
+
+@pytest.mark.parametrize("damage", ["truncated gzip", "malformed XML"])
+def test_a_damaged_dump_is_named_with_its_byte_offset_and_changes_nothing(site, pipeline_world, tmp_path, capsys,
+                                                                        damage):
+    settings, _, instance = site
+    build(settings, ["al"], instance=instance, report=lambda _: None)
+    before = cached(settings)
+    dump = write_dump(tmp_path / "d", date(2026, 10, 1), world_masters(pipeline_world))
+    data = dump.read_bytes()
+    if damage == "truncated gzip":
+        dump.write_bytes(data[: len(data) * 2 // 3])
+        expected = f"truncated: the gzip stream stops at byte {len(data) * 2 // 3:,}"
+    else:
+        xml = gzip.decompress(data).replace(b"</year>", b"</yaer>", 40)
+        dump.write_bytes(gzip.compress(xml))
+        expected = "malformed XML at line"
+    code = main(["masters-dump", "import", str(dump), "--no-verify", "--state", settings.state_dir])
+    err = capsys.readouterr().err
+    assert code == 1 and expected in err and str(dump) in err and "byte" in err
+    assert cached(settings) == before
+    assert not list(Path(settings.state_dir).glob("*.import")), "no staging file left behind"
+
+
+IMPORT = """
+import sys
+from pathlib import Path
+from pipeline.dump.importer import import_dump
+import_dump(Path(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+def test_a_killed_import_leaves_the_cache_usable_and_the_next_one_completes(site, pipeline_world, tmp_path):
+    settings, _, instance = site
+    build(settings, ["al"], instance=instance, report=lambda _: None)
+    before = cached(settings)
+    dump = write_dump(tmp_path / "d", date(2026, 10, 1), first_masters(60_000))
+    staging = settings.master_cache_path.with_name("masters.sqlite.import")
+    child = subprocess.Popen([sys.executable, "-c", IMPORT, str(dump), str(settings.master_cache_path)])
+    deadline = time.monotonic() + 60
+    while not (staging.exists() and staging.stat().st_size > 1_000_000) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert staging.exists(), "killed while staging"
+    assert cached(settings) == before
+    with sqlite3.connect(settings.master_cache_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    outcomes, _ = build(settings, ["al"], instance=instance, report=lambda _: None)
+    assert outcomes[0].ok, "the cache works after the kill"
+    outcome = update(str(dump), settings.master_cache_path, verify=False)
+    assert outcome.result.masters > 55_000 and not staging.exists()
+
+
+def test_the_monthly_asset_imports_its_month_once(site, dumps, pipeline_world):
+    settings, _, instance = site
+    write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
+    defs = build_definitions(settings)
+    month = THIS_MONTH.isoformat()
+    first = dg.materialize(list(defs.assets), selection=["masters_dump"], partition_key=month, instance=instance,
+                           resources={"settings": settings})
+    metadata = first.asset_materializations_for_node("masters_dump")[0].metadata
+    assert metadata["masters"].value == len(pipeline_world.masters)
+    again = dg.materialize(list(defs.assets), selection=["masters_dump"], partition_key=month, instance=instance,
+                           resources={"settings": settings})
+    assert again.asset_materializations_for_node("masters_dump")[0].metadata["already_imported"].value is True
