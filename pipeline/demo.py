@@ -1,7 +1,9 @@
 """`discogs-site demo`: a generated fake Discogs world, three registered users, the whole pipeline, a site.
 
-Everything it creates lives in a temporary directory (users.yaml, a vault under a throw-away key) and
-the fake API runs in this process, so Ctrl-C leaves nothing behind.
+Everything it creates lives in a temporary directory (users.yaml, a vault under a throw-away key, a
+generated masters dump) and the fake API runs in this process, so Ctrl-C leaves nothing behind. The
+dump leaves a fifth of the masters out, as if they were newer than it, so the build shows both paths:
+most masters from the dump, the rest through the API.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import shutil
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.build import build, open_instance
@@ -18,6 +21,8 @@ from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
 from pipeline.discogs.oauth import connect_personal
+from pipeline.dump.generate import world_masters, write_dump
+from pipeline.dump.update import update
 from pipeline.registry import Visibility, load_users
 from pipeline.serve import serve_site
 from pipeline.site.paths import user_dir
@@ -30,6 +35,7 @@ DEMO_USERS = (
     ("pia", "pia-private", 50, "private", False),
 )
 DEMO_RATE = RateLimit(60, 2.0)  # a minute of Discogs' budget compressed into two seconds
+DEMO_DUMP_LEAVES_OUT = 0.2
 
 
 def write_demo_users(path: Path) -> None:
@@ -44,7 +50,8 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
     world = generate_world(spec)
     workdir = Path(tempfile.mkdtemp(prefix="discogs-site-demo-"))
     try:
-        with FakeDiscogs(world, rate_limit=DEMO_RATE.requests, window=DEMO_RATE.seconds) as fake:
+        with FakeDiscogs(world, rate_limit=DEMO_RATE.requests, window=DEMO_RATE.seconds,
+                         dumps_dir=workdir / "dumps") as fake:
             print(f"Fake Discogs API: {fake.url} ({DEMO_RATE.requests} requests per {DEMO_RATE.seconds:g} s)")
             users_file = workdir / "users.yaml"
             write_demo_users(users_file)
@@ -59,14 +66,17 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
                                         api_url=fake.url, rate_limit=str(DEMO_RATE))
             os.environ["DISCOGS_SITE_KEY"] = key  # the pipeline opens the vault itself
             started = time.monotonic()
+            import_demo_dump(world, fake, workdir, settings)
             with build_display() as say:
                 outcomes, published = build(settings, instance=open_instance(workdir / "dagster"), report=say)
-            print(f"\n{'user':<6} {'visibility':<10} {'items':>6} {'requests':>9} {'seconds':>8}")
+            print(f"\n{'user':<6} {'visibility':<10} {'items':>6} {'requests':>9} {'masters: dump':>14} "
+                  f"{'API':>5} {'seconds':>8}")
             for user, outcome in zip(load_users(users_file), outcomes, strict=True):
                 m = outcome.metadata
                 spent = int(m.get("collection.requests", 0)) + int(m.get("master_enrichment.requests", 0))
                 print(f"{user.name:<6} {user.visibility.value:<10} {m.get('collection.items', 0):>6} {spent:>9} "
-                      f"{outcome.seconds:>8.1f}")
+                      f"{m.get('master_enrichment.masters_from_dump', 0):>14} "
+                      f"{m.get('master_enrichment.masters_from_api', 0):>5} {outcome.seconds:>8.1f}")
             print(f"\nThe fake API served {fake.count()} requests in {time.monotonic() - started:.0f} s and answered "
                   f"{fake.count(status=429)} with 429.")
             if not published:
@@ -82,3 +92,14 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
             print(f"State kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def import_demo_dump(world, fake: FakeDiscogs, workdir: Path, settings: PipelineSettings) -> None:
+    """Publish a generated masters dump on the fake server and import it the way operators do (`latest`)."""
+    month = datetime.now(UTC).date().replace(day=1)
+    write_dump(workdir / "dumps", month, world_masters(world, leave_out=DEMO_DUMP_LEAVES_OUT))
+    os.environ["DISCOGS_DUMP_URL"] = fake.url + "/data/{year}/discogs_{date}_masters.xml.gz"
+    outcome = update("latest", settings.master_cache_path)
+    result = outcome.result
+    print(f"Masters dump of {result.day}: {result.masters:,} masters imported in {result.seconds:.1f} s; "
+          f"the API is left for masters newer than the dump.\n")

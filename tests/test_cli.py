@@ -112,6 +112,9 @@ def test_demo_runs_end_to_end_and_cleans_up(tmp_path):
     assert done.returncode == 0, done.stderr
     assert re.search(r"vera\s+public\s+1500", done.stdout)
     assert "answered 0 with 429" in done.stdout
+    assert re.search(r"Masters dump of \d{4}-\d\d-01: [\d,]+ masters imported", done.stdout)
+    vera = re.search(r"vera\s+public\s+1500\s+\d+\s+(\d+)\s+(\d+)", done.stdout)
+    assert int(vera[1]) > int(vera[2]) > 0, "most masters from the dump, the newer ones through the API"
     assert (tmp_path / "site" / "u" / "vera" / "collection" / "index.html").exists()
     workdir = re.search(r"Registered 3 users in (\S+)/users\.yaml", done.stdout)[1]
     assert not os.path.exists(workdir)
