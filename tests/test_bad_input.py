@@ -56,6 +56,10 @@ def truncate_vault(root: Path, env) -> None:
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
 
 
+def dump_file(name: str):
+    return lambda root, env: (root / name).write_bytes(b"\x1f\x8b not really a dump")
+
+
 def output_under_a_file(root: Path, env) -> None:
     (root / "not-a-dir").write_text("a file where the site should go")
 
@@ -91,6 +95,15 @@ CASES = {
     "fake-discogs with a bad spec": (None, ["fake-discogs", "--generate", "alice:lots"], ["alice:lots"]),
     "serve without a site": (None, ["serve", "--output", "nothing-built"], ["nothing-built", "discogs-site build"]),
     "output under a file": (output_under_a_file, ["build", "--output", "not-a-dir/site"], ["not-a-dir"]),
+    "masters dump that is not there": (None, ["masters-dump", "import", "no-such.xml.gz"], ["no-such.xml.gz"]),
+    "masters dump without a checksum": (dump_file("discogs_20261001_masters.xml.gz"),
+                                        ["masters-dump", "import", "discogs_20261001_masters.xml.gz"],
+                                        ["discogs_20261001_CHECKSUM.txt", "--no-verify"]),
+    "masters dump with no date in its name": (dump_file("masters.xml.gz"),
+                                              ["masters-dump", "import", "masters.xml.gz", "--no-verify"],
+                                              ["masters.xml.gz", "--date"]),
+    "dump URL without a date": (setenv("DISCOGS_DUMP_URL", "https://example.invalid/masters.xml.gz"),
+                                ["masters-dump", "import", "latest"], ["DISCOGS_DUMP_URL", "{date}"]),
 }
 
 

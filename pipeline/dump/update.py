@@ -145,11 +145,12 @@ def update(source: str, cache_path: Path, *, checksum: str | None = None, verify
     if day is None:
         raise ConfigError(f"{source}: cannot tell the dump's date from its name (discogs_YYYYMMDD_masters.xml.gz); "
                           "pass --date")
-    with MasterCache(cache_path) as cache:
-        if any(d["date"] == day.isoformat() and d["imported_at"] for d in cache.dumps()):
-            return UpdateOutcome(day.isoformat(), source, None)
-        cache.note_dump(day.isoformat(), url if is_url else str(Path(source).resolve()))
+    if _imported(cache_path, day):
+        return UpdateOutcome(day.isoformat(), source, None)
     expected = _expected_sha256(session, source if not is_url else url, day, checksum, verify, is_url)
+    if is_url:  # published: until it is imported, dump rows wait for it instead of going to the API
+        with MasterCache(cache_path) as cache:
+            cache.note_dump(day.isoformat(), url)
     fetched = 0
     if is_url:
         path, fetched = download(session, url, config.cache_dir() / "dumps", expected or "",
@@ -162,6 +163,13 @@ def update(source: str, cache_path: Path, *, checksum: str | None = None, verify
     if is_url and not keep:
         path.unlink(missing_ok=True)
     return UpdateOutcome(day.isoformat(), source, result, fetched)
+
+
+def _imported(cache_path: Path, day: date) -> bool:
+    if not cache_path.exists():
+        return False
+    with MasterCache(cache_path) as cache:
+        return any(d["date"] == day.isoformat() and d["imported_at"] for d in cache.dumps())
 
 
 def _expected_sha256(session: requests.Session, source: str, day: date, checksum: str | None, verify: bool,
