@@ -218,3 +218,24 @@ def test_the_monthly_asset_imports_its_month_once(site, dumps, pipeline_world):
     again = dg.materialize(list(defs.assets), selection=["masters_dump"], partition_key=month, instance=instance,
                            resources={"settings": settings})
     assert again.asset_materializations_for_node("masters_dump")[0].metadata["already_imported"].value is True
+
+
+def test_parallel_parsing_reads_exactly_what_one_thread_reads(tmp_path):
+    from pipeline.dump.reader import DumpReader
+
+    dump = write_dump(tmp_path, date(2026, 10, 1), first_masters(40_000))
+    alone = [row for batch in DumpReader(dump, workers=1).batches() for row in batch]
+    together = [row for batch in DumpReader(dump, workers=3).batches() for row in batch]
+    assert len(alone) > 39_000 and together == alone
+
+
+def test_text_that_looks_like_the_readers_separators_is_kept_as_written(tmp_path):
+    from pipeline.dump.chunks import FIELD, ITEM
+    from pipeline.dump.reader import DumpReader
+
+    odd = {"id": 7, "title": f'Odd {FIELD} "title" \\ here', "year": 1999, "genres": [f"Jazz{ITEM}"],
+           "styles": ['Free "Jazz"'], "main_release": 70}
+    plain = {"id": 8, "title": "Plain", "year": 0, "genres": [], "styles": [], "main_release": None}
+    dump = write_dump(tmp_path, date(2026, 10, 1), [odd, plain])
+    assert list(DumpReader(dump)) == [Master(7, odd["title"], 1999, (f"Jazz{ITEM}",), ('Free "Jazz"',), 70),
+                                      Master(8, "Plain", 0, (), (), None)]

@@ -33,11 +33,11 @@ def masters_dump(context: dg.AssetExecutionContext, settings: PipelineSettings) 
     if outcome.result is None:
         return dg.MaterializeResult(metadata={"dump_date": outcome.day, "already_imported": True, "url": url})
     r = outcome.result
-    for skipped in r.skipped[:20]:
-        context.log.warning(f"masters dump {r.day}: skipped {skipped}")
+    if r.skipped:
+        context.log.warning(f"masters dump {r.day}: skipped {r.skipped:,} <master> elements without a numeric id")
     return dg.MaterializeResult(metadata={
         "dump_date": r.day, "url": url, "masters": r.masters, "stored": r.written, "kept_newer_api_answers":
-        r.kept_newer, "skipped": len(r.skipped), "downloaded_bytes": outcome.downloaded_bytes,
+        r.kept_newer, "skipped": r.skipped, "downloaded_bytes": outcome.downloaded_bytes,
         "file_bytes": r.file_bytes, "seconds": round(r.seconds, 1), "masters_per_second": round(r.per_second)})
 
 

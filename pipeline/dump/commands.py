@@ -51,8 +51,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     r = outcome.result
     print(f"masters dump {r.day}: {r.masters:,} masters read in {r.seconds:.1f} s ({r.per_second:,.0f}/s); "
           f"{r.written:,} stored, {r.kept_newer:,} newer answers from the API kept")
-    for skipped in r.skipped[:5]:
-        print(f"  skipped {skipped}")
+    if r.skipped:
+        print(f"  skipped {r.skipped:,} <master> elements without a numeric id")
     return 0
 
 

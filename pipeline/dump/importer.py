@@ -8,11 +8,10 @@ staging file is thrown away); the download, which is the slow part on a real lin
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -20,8 +19,6 @@ from pipeline.dump.names import date_of
 from pipeline.dump.reader import DumpReader
 from pipeline.errors import ConfigError
 from pipeline.masters import MasterCache
-
-BATCH = 20_000
 
 
 @dataclass
@@ -32,7 +29,7 @@ class ImportResult:
     kept_newer: int = 0      # masters the API had answered after the dump's date: left as they were
     seconds: float = 0.0
     file_bytes: int = 0
-    skipped: list[str] = field(default_factory=list)
+    skipped: int = 0         # <master> elements without a numeric id
 
     @property
     def per_second(self) -> float:
@@ -73,20 +70,12 @@ def _stage(reader: DumpReader, staging: Path, report: Callable[[int, int], None]
         db.execute("PRAGMA synchronous=OFF")
         db.execute("CREATE TABLE masters (id INTEGER PRIMARY KEY, title TEXT, year INTEGER, genres TEXT, "
                    "styles TEXT, main_release INTEGER)")
-        batch: list[tuple] = []
         count = 0
-        dumps = json.dumps
-        for master in reader:
-            batch.append((master.id, master.title, master.year, dumps(list(master.genres)),
-                          dumps(list(master.styles)), master.main_release))
-            if len(batch) >= BATCH:
-                db.executemany("INSERT OR REPLACE INTO masters VALUES (?, ?, ?, ?, ?, ?)", batch)
-                count += len(batch)
-                batch.clear()
-                if report:
-                    report(reader.offset, reader.size)
-        db.executemany("INSERT OR REPLACE INTO masters VALUES (?, ?, ?, ?, ?, ?)", batch)
-        count += len(batch)
+        for rows in reader.batches():
+            db.executemany("INSERT OR REPLACE INTO masters VALUES (?, ?, ?, ?, ?, ?)", rows)
+            count += len(rows)
+            if report:
+                report(reader.offset, reader.size)
         db.commit()
         if report:
             report(reader.size, reader.size)
