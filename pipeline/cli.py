@@ -157,7 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from pipeline.build import open_instance
     from pipeline.defs.resources import PipelineSettings
-    from pipeline.status import collect
+    from pipeline.status import collect, master_cache_summary
 
     settings = PipelineSettings.from_env(users_file=str(args.users), vault_file=str(args.vault))
     home = config.dagster_home()
@@ -168,6 +168,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    print(f"\n{master_cache_summary(settings)}")
     return 0
 
 

@@ -78,3 +78,14 @@ def collect(settings: PipelineSettings, instance: DagsterInstance | None = None)
                                (state.synced_at or "never")[:16].replace("T", " "), coverage or "–",
                                _last_error(instance, user.name), url))
     return rows
+
+
+def master_cache_summary(settings: PipelineSettings) -> str:
+    """One line: how many masters are cached, how many came from the newest dump and from the API."""
+    if not settings.master_cache_path.exists():
+        return "master cache: empty (no build or dump import yet)"
+    with settings.master_cache() as cache:
+        sources, dumps = cache.sources(), [d for d in cache.dumps() if d["imported_at"]]
+    newest = f" of {dumps[0]['date']}" if dumps else ""
+    return (f"master cache: {sources['dump'] + sources['api']:,} masters, {sources['dump']:,} from the dump{newest}"
+            f" and {sources['api']:,} from the API")

@@ -239,3 +239,20 @@ def test_text_that_looks_like_the_readers_separators_is_kept_as_written(tmp_path
     dump = write_dump(tmp_path, date(2026, 10, 1), [odd, plain])
     assert list(DumpReader(dump)) == [Master(7, odd["title"], 1999, (f"Jazz{ITEM}",), ('Free "Jazz"',), 70),
                                       Master(8, "Plain", 0, (), (), None)]
+
+
+def test_generate_then_import_then_status_from_the_command_line(tmp_path, capsys):
+    from pipeline.dump.update import parse_checksums, sha256_of
+
+    out = tmp_path / "dumps"
+    assert main(["masters-dump", "generate", str(out), "--generate", "alice:200", "--leave-out", "0.25",
+                 "--date", "2026-09-01"]) == 0
+    dump = out / "discogs_20260901_masters.xml.gz"
+    listed = parse_checksums((out / "discogs_20260901_CHECKSUM.txt").read_text(), dump.name, "CHECKSUM")
+    assert listed == sha256_of(dump)
+    assert main(["masters-dump", "import", str(dump), "--state", str(tmp_path / "state")]) == 0
+    imported = int(capsys.readouterr().out.split("masters dump 2026-09-01: ")[1].split(" masters")[0].replace(",", ""))
+    assert main(["masters-dump", "status", "--state", str(tmp_path / "state")]) == 0
+    status = capsys.readouterr().out
+    assert f"{imported:,} masters ({imported:,} from dumps, 0 from the API)" in status
+    assert "2026-09-01  imported" in status

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline import cli
 from pipeline.build import build
+from tests.conftest import masters_of
 
 
 def test_status_shows_each_user_and_the_last_error(site, pipeline_world, capsys, monkeypatch):
@@ -24,7 +25,10 @@ def test_status_shows_each_user_and_the_last_error(site, pipeline_world, capsys,
                         ("DISCOGS_SITE_BASE_PATH", "/records/")):
         monkeypatch.setenv(name, value)
     assert cli.main(["--users", settings.users_file, "--vault", settings.vault_file, "status"]) == 0
-    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    cached = len(masters_of(pipeline_world, "alice") | masters_of(pipeline_world, "obi"))
+    assert f"master cache: {cached:,} masters, 0 from the dump and {cached:,} from the API" in out
     assert lines["al"].split()[1:5] == ["public", "yes", "230", lines["al"].split()[4]]
     assert "100%" in lines["al"] and lines["al"].endswith("https://ex.org/records/u/al/collection/")
     assert "unlisted" in lines["ob"] and "discogs-site connect ob" in lines["ob"]
