@@ -48,3 +48,21 @@ def test_two_processes_never_exceed_the_shared_limit(world, isolated_env):
     assert busiest <= LIMIT
     # 80 requests at 20 per second need at least three full windows after the first burst.
     assert elapsed >= (2 * PER_PROCESS / LIMIT - 1) * WINDOW
+
+
+def test_slow_answers_widen_the_margin_past_the_window_edge_up_to_a_cap(tmp_path):
+    from pipeline.config import RateLimit
+    from pipeline.discogs.ratelimit import SharedRateLimiter
+
+    def fourth_request_after(round_trip: float, directory) -> float:
+        limiter = SharedRateLimiter(RateLimit(3, 1.0), directory, "http://127.0.0.1:1")
+        limiter.note_round_trip(round_trip)
+        started = time.monotonic()
+        for _ in range(4):
+            limiter.acquire()
+        return time.monotonic() - started
+
+    # The server may stamp a request as late as its answer: wait out the slowest recent round trip too.
+    assert fourth_request_after(0.04, tmp_path / "a") >= 1.04
+    # An absurd round trip never stalls the pacing by more than 5% of the window.
+    assert fourth_request_after(30.0, tmp_path / "b") < 1.5

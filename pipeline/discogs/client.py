@@ -195,6 +195,7 @@ class DiscogsClient:
                 raise _Retryable(f"no answer within {self.timeout:g} s") from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+            self.limiter.note_round_trip(response.elapsed.total_seconds())
             return self._check(method, path, response, want_json)
 
         retrying = tenacity.Retrying(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -64,7 +65,9 @@ class SharedRateLimiter:
         )
         # A small margin past the window's edge absorbs the gap between our clock and the moment the
         # server logs the request; 1% of the window keeps the sustained rate above 0.97 of the limit.
-        self._limiter = Limiter(self._bucket, buffer_ms=max(5, self._window_ms // 100))
+        self._base_buffer_ms = max(5, self._window_ms // 100)
+        self._limiter = Limiter(self._bucket, buffer_ms=self._base_buffer_ms)
+        self._round_trips: deque[float] = deque(maxlen=20)
         self._thread_lock = threading.Lock()
 
     def acquire(self) -> float:
@@ -74,6 +77,17 @@ class SharedRateLimiter:
             while not self._limiter.try_acquire(ITEM):
                 pass  # a blocking acquire only returns False on timeout; keep waiting
         return time.monotonic() - started
+
+    def note_round_trip(self, seconds: float) -> None:
+        """Keep the margin past the window's edge at least the slowest of the last answers' round trips.
+
+        The server stamps a request somewhere between our send and its answer, so when answers slow
+        down (a busy server, a loaded machine) its window can close later than ours; a margin as long
+        as the round trip keeps that from turning into a 429. Capped at 5% of the window.
+        """
+        self._round_trips.append(seconds)
+        slowest = int(max(self._round_trips) * 1000) + 1
+        self._limiter.buffer_ms = max(self._base_buffer_ms, min(slowest, self._window_ms // 20))
 
     def used_in_window(self) -> int:
         now_ms = time.time_ns() // 1_000_000
