@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -79,13 +80,16 @@ def test_the_ui_shows_the_graph_and_runs_one_user(webserver):
     selector = {"repositoryLocationName": entry["name"], "repositoryName": location["repositories"][0]["name"]}
 
     nodes = {"/".join(n["assetKey"]["path"]): n for n in query(ASSETS)["assetNodes"]}
-    assert set(nodes) == {"collection", "master_enrichment", "collection_stats", "user_pages", "site_index"}
+    assert set(nodes) == {"collection", "master_enrichment", "collection_stats", "user_pages", "site_index",
+                          "masters_dump"}
     assert all(n["description"] for n in nodes.values())
     assert nodes["collection"]["partitionKeysByDimension"][0]["partitionKeys"] == ["al", "ob", "hid"]
+    months = nodes["masters_dump"]["partitionKeysByDimension"][0]["partitionKeys"]
+    assert months[0] == "2024-01-01" and months[-1] == datetime.now(UTC).date().replace(day=1).isoformat()
 
     schedules = query(SCHEDULES, selector=selector)["schedulesOrError"]["results"]
-    assert [(s["name"], s["cronSchedule"], s["scheduleState"]["status"]) for s in schedules] == [
-        ("every_six_hours", "0 */6 * * *", "RUNNING")]
+    assert sorted((s["name"], s["cronSchedule"], s["scheduleState"]["status"]) for s in schedules) == [
+        ("every_six_hours", "0 */6 * * *", "RUNNING"), ("monthly_masters_dump", "0 4 3 * *", "RUNNING")]
 
     params = {"selector": {**selector, "jobName": "refresh_user"}, "runConfigData": {},
               "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "al"}]}}
