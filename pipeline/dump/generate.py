@@ -48,7 +48,7 @@ def catalog_masters(catalog: Catalog, master_ids: Iterable[int]) -> Iterator[dic
     """The catalog's masters for these ids, skipping deleted ones, without keeping them in memory."""
     for master_id in master_ids:
         if catalog.master_exists(master_id):
-            yield catalog._make_master(master_id)
+            yield catalog.make_master(master_id)
 
 
 def world_masters(world, leave_out: float = 0.0) -> Iterator[dict[str, Any]]:

@@ -115,10 +115,11 @@ class Catalog:
         """The master, shared: callers copy what they hand out."""
         cached = self._masters.get(master_id)
         if cached is None:
-            cached = self._masters[master_id] = self._make_master(master_id)
+            cached = self._masters[master_id] = self.make_master(master_id)
         return cached
 
-    def _make_master(self, master_id: int) -> dict[str, Any]:
+    def make_master(self, master_id: int) -> dict[str, Any]:
+        """A fresh copy of the master (existing or not), kept nowhere: dumps of millions stream through it."""
         rng = random.Random(f"{self.seed}:master:{master_id}")
         genre = _weighted(rng, vocab.GENRES)
         genres = [genre] + ([_weighted(rng, vocab.GENRES)] if rng.random() < 0.2 else [])
