@@ -256,3 +256,13 @@ def test_generate_then_import_then_status_from_the_command_line(tmp_path, capsys
     status = capsys.readouterr().out
     assert f"{imported:,} masters ({imported:,} from dumps, 0 from the API)" in status
     assert "2026-09-01  imported" in status
+
+
+def test_a_url_imports_unverified_when_asked(site, dumps, pipeline_world):
+    settings, fake, _ = site
+    write_dump(dumps, date(2026, 8, 1), world_masters(pipeline_world))
+    (dumps / "discogs_20260801_CHECKSUM.txt").unlink()
+    url = f"{fake.url}/data/2026/discogs_20260801_masters.xml.gz"
+    with pytest.raises(DumpFetchError, match="CHECKSUM.txt: HTTP 404"):
+        update(url, settings.master_cache_path)
+    assert update(url, settings.master_cache_path, verify=False).result.masters == len(pipeline_world.masters)

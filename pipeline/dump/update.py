@@ -83,13 +83,16 @@ def newest_published(session: requests.Session, today: date | None = None) -> tu
     raise DumpFetchError("no masters dump published in the last three months: tried " + ", ".join(tried))
 
 
-def download(session: requests.Session, url: str, directory: Path, expected: str,
+def download(session: requests.Session, url: str, directory: Path, expected: str | None,
              report: Callable[[int, int], None] | None = None) -> tuple[Path, int]:
-    """Fetch `url` into `directory`, resuming a `.part` left by an earlier attempt; returns (file, bytes fetched)."""
+    """Fetch `url` into `directory`, resuming a `.part` left by an earlier attempt; returns (file, bytes fetched).
+
+    With `expected` (a SHA-256), a download that does not match is deleted and refused.
+    """
     name = url.rsplit("/", 1)[-1]
     directory.mkdir(parents=True, exist_ok=True)
     final, part = directory / name, directory / (name + ".part")
-    if final.exists() and sha256_of(final) == expected:
+    if final.exists() and expected and sha256_of(final) == expected:
         return final, 0
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
@@ -113,8 +116,8 @@ def download(session: requests.Session, url: str, directory: Path, expected: str
     except requests.RequestException as exc:
         raise DumpFetchError(f"{url}: download interrupted after {have + fetched:,} bytes ({exc.__class__.__name__}); "
                              "run the import again to resume") from None
-    actual = sha256_of(part)
-    if actual != expected:
+    actual = sha256_of(part) if expected else None
+    if expected and actual != expected:
         part.unlink()
         raise DumpFetchError(f"{url}: SHA-256 {actual} does not match the published {expected}; the download was "
                              "deleted, run the import again")
@@ -153,7 +156,7 @@ def update(source: str, cache_path: Path, *, checksum: str | None = None, verify
             cache.note_dump(day.isoformat(), url)
     fetched = 0
     if is_url:
-        path, fetched = download(session, url, config.cache_dir() / "dumps", expected or "",
+        path, fetched = download(session, url, config.cache_dir() / "dumps", expected,
                                  report=(lambda done, total: report("download", done, total)) if report else None)
     elif expected and sha256_of(path) != expected:
         raise DumpFetchError(f"{path}: SHA-256 does not match the published checksum; the file is damaged or "
