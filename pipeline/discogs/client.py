@@ -188,6 +188,7 @@ class DiscogsClient:
         def attempt() -> Any:
             self.stats.limiter_wait_seconds += self.limiter.acquire()
             self.stats.requests += 1
+            booked = time.monotonic()  # the server stamps the request somewhere between now and its answer
             try:
                 response = self.session.request(method, url, params=params, auth=use_auth, headers=headers,
                                                 timeout=self.timeout)
@@ -195,7 +196,7 @@ class DiscogsClient:
                 raise _Retryable(f"no answer within {self.timeout:g} s") from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 raise _Retryable(f"connection failed ({type(exc).__name__})") from None
-            self.limiter.note_round_trip(response.elapsed.total_seconds())
+            self.limiter.note_round_trip(time.monotonic() - booked)
             return self._check(method, path, response, want_json)
 
         retrying = tenacity.Retrying(

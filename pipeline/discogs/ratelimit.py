@@ -67,7 +67,8 @@ class SharedRateLimiter:
         # server logs the request; 1% of the window keeps the sustained rate above 0.97 of the limit.
         self._base_buffer_ms = max(5, self._window_ms // 100)
         self._limiter = Limiter(self._bucket, buffer_ms=self._base_buffer_ms)
-        self._round_trips: deque[float] = deque(maxlen=20)
+        # Every request still in the window may have been stamped late, so remember a window's worth.
+        self._round_trips: deque[float] = deque(maxlen=rate.requests)
         self._thread_lock = threading.Lock()
 
     def acquire(self) -> float:
@@ -79,11 +80,12 @@ class SharedRateLimiter:
         return time.monotonic() - started
 
     def note_round_trip(self, seconds: float) -> None:
-        """Keep the margin past the window's edge at least the slowest of the last answers' round trips.
+        """Keep the margin past the window's edge at least the slowest round trip within the last window.
 
-        The server stamps a request somewhere between our send and its answer, so when answers slow
-        down (a busy server, a loaded machine) its window can close later than ours; a margin as long
-        as the round trip keeps that from turning into a 429. Capped at 5% of the window.
+        The server stamps a request somewhere between the moment we booked its slot and its answer, so
+        when that stretches (a busy server, a stalled process, a loaded machine) the server's window
+        closes later than ours; a margin as long as the slowest such stretch among the requests still
+        in the window keeps that from turning into a 429. Capped at 5% of the window.
         """
         self._round_trips.append(seconds)
         slowest = int(max(self._round_trips) * 1000) + 1
