@@ -61,6 +61,11 @@ def _day_start(day: str) -> float:
     return datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
 
 
+def _wanted(master_ids: Iterable[int]) -> list[int]:
+    """Real master ids (0 means "no master"), once each, in order."""
+    return sorted({m for m in master_ids if m and m > 0})
+
+
 def _spread(master_id: int) -> float:
     """A stable factor in [1, 1.25) per master that staggers refreshes."""
     return 1 + (zlib.crc32(str(master_id).encode()) % 1000) / 4000
@@ -89,7 +94,7 @@ class MasterCache:
     def due(self, master_ids: Iterable[int], now: float | None = None) -> list[int]:
         """The ids (> 0) the cache lacks or holds past their TTL: absent ones first, then the stalest."""
         now = now or time.time()
-        wanted = sorted({m for m in master_ids if m and m > 0})
+        wanted = _wanted(master_ids)
         stored = {i: (at, source) for i, at, source in self._rows("id, fetched_at, source", wanted)}
         waiting = self.pending_dump_time()
         absent = [m for m in wanted if m not in stored]
@@ -110,7 +115,7 @@ class MasterCache:
         if master_ids is None:
             counts.update(self._db.execute("SELECT source, COUNT(*) FROM masters GROUP BY source"))
             return counts
-        for (source,) in self._rows("source", sorted({m for m in master_ids if m and m > 0})):
+        for (source,) in self._rows("source", _wanted(master_ids)):
             counts[source] = counts.get(source, 0) + 1
         return counts
 
@@ -173,7 +178,7 @@ class MasterCache:
         if master_ids is None:
             rows = self._db.execute(f"SELECT {columns} FROM masters")
         else:  # the dump puts millions of rows here: read only the ones asked for
-            rows = self._rows(columns, sorted({m for m in master_ids if m and m > 0}))
+            rows = self._rows(columns, _wanted(master_ids))
         data = [(i, bool(f), y, json.loads(g), json.loads(s)) for i, f, y, g, s in rows]
         return pl.DataFrame(data, schema=MASTER_SCHEMA, orient="row")
 

@@ -242,7 +242,8 @@ def test_text_that_looks_like_the_readers_separators_is_kept_as_written(tmp_path
 
 
 def test_generate_then_import_then_status_from_the_command_line(tmp_path, capsys):
-    from pipeline.dump.update import parse_checksums, sha256_of
+    from pipeline.dump.names import sha256_of
+    from pipeline.dump.update import parse_checksums
 
     out = tmp_path / "dumps"
     assert main(["masters-dump", "generate", str(out), "--generate", "alice:200", "--leave-out", "0.25",

@@ -8,7 +8,6 @@ from the generated catalog, so a dump and the fake API answer alike for every id
 from __future__ import annotations
 
 import gzip
-import hashlib
 import random
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -17,7 +16,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from pipeline.discogs.fake.generator import MASTER_BASE, Catalog
-from pipeline.dump.names import checksum_name, dump_name
+from pipeline.dump.names import checksum_name, dump_name, sha256_of
 
 
 def _video(rng: random.Random, title: str) -> str:
@@ -70,11 +69,7 @@ def write_dump(directory: Path, dump_date: date, masters: Iterable[dict[str, Any
         for master in masters:
             out.write(master_xml(master))
         out.write("</masters>\n")
-    digest = hashlib.sha256()
-    with path.open("rb") as data:
-        while block := data.read(1 << 20):
-            digest.update(block)
-    (directory / checksum_name(dump_date)).write_text(f"{digest.hexdigest()} {path.name}\n", encoding="utf-8")
+    (directory / checksum_name(dump_date)).write_text(f"{sha256_of(path)} {path.name}\n", encoding="utf-8")
     return path
 
 

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipeline.dump.names import date_of
+from pipeline.dump.names import dated
 from pipeline.dump.reader import DumpReader
-from pipeline.errors import ConfigError
 from pipeline.masters import MasterCache
 
 
@@ -40,10 +39,7 @@ def import_dump(path: Path, cache_path: Path, *, day: date | None = None, url: s
                 report: Callable[[int, int], None] | None = None) -> ImportResult:
     """Stream `path` into the master cache at `cache_path`; `report(bytes_read, file_bytes)` follows progress."""
     path, cache_path = Path(path), Path(cache_path)
-    day = day or date_of(path.name)
-    if day is None:
-        raise ConfigError(f"{path}: cannot tell the dump's date from its name (discogs_YYYYMMDD_masters.xml.gz); "
-                          "pass --date")
+    day = dated(str(path), day)
     started = time.monotonic()
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     staging = cache_path.with_name(cache_path.name + ".import")

@@ -1,4 +1,4 @@
-"""Where Discogs publishes the masters dump and what its files are called.
+"""Where Discogs publishes the masters dump, what its files are called, and how their checksums are taken.
 
 Dumps appear monthly under CC0 at `https://discogs-data-dumps.s3.us-west-2.amazonaws.com/`, one folder
 per year, each dated the first of its month: `data/2026/discogs_20261101_masters.xml.gz` beside
@@ -8,9 +8,11 @@ pattern (the fake server serves generated dumps under the same layout).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from pipeline.errors import ConfigError
 
@@ -52,6 +54,24 @@ def date_of(name: str) -> date | None:
         return datetime.strptime(found[1], "%Y%m%d").date()
     except ValueError:
         return None
+
+
+def dated(name: str, day: date | None) -> date:
+    """`day`, or the date in the dump's file name; a clear error when neither says."""
+    day = day or date_of(name)
+    if day is None:
+        raise ConfigError(f"{name}: cannot tell the dump's date from its name (discogs_YYYYMMDD_masters.xml.gz); "
+                          "pass --date")
+    return day
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 a CHECKSUM file lists for `path`, computed a block at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        while block := data.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def recent_months(today: date | None = None, count: int = 3) -> list[date]:

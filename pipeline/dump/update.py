@@ -8,8 +8,6 @@ file once a month.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +20,10 @@ from urllib3.util import Retry
 
 from pipeline import config
 from pipeline.dump.importer import ImportResult, import_dump
-from pipeline.dump.names import checksum_name, checksum_url, date_of, dump_url, recent_months
+from pipeline.dump.names import checksum_name, checksum_url, dated, dump_url, recent_months, sha256_of
 from pipeline.errors import ConfigError, SiteError
 from pipeline.masters import MasterCache
 
-log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 
 
@@ -49,14 +46,6 @@ def _session() -> requests.Session:
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as data:
-        while block := data.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def parse_checksums(text: str, name: str, where: str) -> str:
@@ -139,23 +128,19 @@ def update(source: str, cache_path: Path, *, checksum: str | None = None, verify
         day, url = newest_published(session, today)
     elif is_url:
         url = source
-        day = day or date_of(url)
+        day = dated(url, day)
     else:
         path = Path(source)
         if not path.is_file():
             raise ConfigError(f"{source}: no such dump file (give a path, a URL or `latest`)")
-        day = day or date_of(path.name)
-    if day is None:
-        raise ConfigError(f"{source}: cannot tell the dump's date from its name (discogs_YYYYMMDD_masters.xml.gz); "
-                          "pass --date")
+        day = dated(source, day)
     if _imported(cache_path, day):
         return UpdateOutcome(day.isoformat(), source, None)
     expected = _expected_sha256(session, source if not is_url else url, day, checksum, verify, is_url)
-    if is_url:  # published: until it is imported, dump rows wait for it instead of going to the API
-        with MasterCache(cache_path) as cache:
-            cache.note_dump(day.isoformat(), url)
     fetched = 0
     if is_url:
+        with MasterCache(cache_path) as cache:  # published: until imported, dump rows wait for it, not the API
+            cache.note_dump(day.isoformat(), url)
         path, fetched = download(session, url, config.cache_dir() / "dumps", expected,
                                  report=(lambda done, total: report("download", done, total)) if report else None)
     elif expected and sha256_of(path) != expected:
