@@ -29,7 +29,8 @@ def measure(items: int) -> dict[str, float]:
     from pipeline.masters import MASTER_SCHEMA
     from pipeline.registry import load_users
     from pipeline.site.assets import site_assets
-    from pipeline.site.render import publish_site, render_user
+    from pipeline.site.publish import publish_site
+    from pipeline.site.render import stage_user
     from pipeline.stats import compute_stats, enriched
 
     world = generate_world(f"bench:{items}", catalog_size=max(600, items // 2))
@@ -47,7 +48,7 @@ def measure(items: int) -> dict[str, float]:
         frame = enriched(table, masters)
         stats = compute_stats(frame, synced_at="2026-11-25T00:00:00+00:00")
         stats_cpu = time.process_time() - before_cpu
-        render_user(users[0], frame, stats, root / "staging")
+        stage_user(users[0].name, frame, stats, root / "staging")
         publish_site(users, root / "staging", root / "output")
         cpu, wall = time.process_time() - before_cpu, time.perf_counter() - before_wall
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

@@ -22,7 +22,8 @@ from pipeline.collection import frame_of, row_of
 from pipeline.discogs.fake import generate_world
 from pipeline.masters import MASTER_SCHEMA
 from pipeline.registry import load_users
-from pipeline.site.render import publish_site, render_user
+from pipeline.site.publish import publish_site
+from pipeline.site.render import stage_user
 from pipeline.stats import compute_stats, enriched
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve, watch
 
@@ -69,7 +70,7 @@ def build_site(items: int, root: Path, covers: bool = True) -> Path:
     users_file = root / "users.yaml"
     users_file.write_text("users:\n  - name: bench\n    discogs_username: bench\n    visibility: public\n")
     users = load_users(users_file)
-    render_user(users[0], table, compute_stats(table, synced_at="2026-11-25T00:00:00+00:00"), root / "staging")
+    stage_user(users[0].name, table, compute_stats(table, synced_at="2026-11-25T00:00:00+00:00"), root / "staging")
     publish_site(users, root / "staging", root / "output")
     return root / "output"
 

@@ -155,13 +155,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from pipeline.build import open_instance
     from pipeline.defs.resources import PipelineSettings
+    from pipeline.instance import open_instance
     from pipeline.status import collect, master_cache_summary
 
     settings = PipelineSettings.from_env(users_file=str(args.users), vault_file=str(args.vault))
-    home = config.dagster_home()
-    rows = collect(settings, open_instance(home) if (home / "dagster.yaml").exists() else None)
+    rows = collect(settings, open_instance(config.dagster_home(), read_only=True))
     header = ("user", "visibility", "connected", "items", "last synced", "coverage", "last error", "page")
     table = [header] + [(r.name, r.visibility, r.connected, r.items, r.last_synced, r.coverage,
                          r.last_error or "–", r.url) for r in rows]

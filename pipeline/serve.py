@@ -1,4 +1,8 @@
-"""Previewing a built site on 127.0.0.1, mounted at its base path and answering misses with its 404 page."""
+"""Previewing a built site on 127.0.0.1, mounted at its base path and answering misses with its 404 page.
+
+Like a well-configured static host it never lists a directory (a listing of `u/` would reveal unlisted
+users' paths) and never serves hidden files.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,17 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
     def translate_path(self, path: str) -> str:
         # Mounted under `prefix`, as a GitHub Pages project site lives under /<repo>/.
+        outside = str(Path(self.directory) / "__outside_the_site__")
         if not path.startswith(self.prefix):
-            return str(Path(self.directory) / "__outside_the_site__")
-        return super().translate_path("/" + path[len(self.prefix):])
+            return outside
+        translated = super().translate_path("/" + path[len(self.prefix):])
+        if any(part.startswith(".") for part in Path(translated).relative_to(self.directory).parts):
+            return outside
+        return translated
+
+    def list_directory(self, path: str):
+        self.send_error(404)
+        return None
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         page = Path(self.directory) / "404.html"

@@ -78,6 +78,21 @@ class Vault:
         return name in self._entries
 
     def get(self, name: str) -> Credentials | None:
+        payload = self._payload(name)
+        if payload is None:
+            return None
+        try:
+            return credentials_from_dict(payload)
+        except ValueError:
+            raise VaultError(f"{self.path}: the entry for {name!r} holds no usable token") from None
+
+    def account(self, name: str) -> str | None:
+        """The Discogs account `connect` confirmed the tokens belong to (None for entries sealed before it was)."""
+        payload = self._payload(name)
+        account = payload.get("account") if payload else None
+        return account if isinstance(account, str) and account else None
+
+    def _payload(self, name: str) -> dict | None:
         ciphertext = self._entries.get(name)
         if ciphertext is None:
             return None
@@ -93,13 +108,11 @@ class Vault:
         # The name is sealed inside the ciphertext so entries cannot be swapped between users.
         if not isinstance(payload, dict) or payload.get("user") != name:
             raise VaultError(f"{self.path}: the entry for {name!r} belongs to another user; the file was altered")
-        try:
-            return credentials_from_dict(payload)
-        except ValueError:
-            raise VaultError(f"{self.path}: the entry for {name!r} holds no usable token") from None
+        return payload
 
-    def put(self, name: str, credentials: Credentials) -> None:
-        payload = {"user": name, **credentials.to_dict()}
+    def put(self, name: str, credentials: Credentials, account: str | None = None) -> None:
+        """Store `name`'s tokens, sealed with the Discogs `account` they were confirmed to belong to."""
+        payload = {"user": name, **({"account": account} if account else {}), **credentials.to_dict()}
         self._entries[name] = self._keys.encrypt(json.dumps(payload).encode()).decode("ascii")
         self.save()
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import open_instance
 from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.credentials import PersonalToken
 from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
+from pipeline.instance import open_instance
 from pipeline.vault import Vault, generate_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +96,7 @@ def register(root: Path, users_yaml: str, accounts: dict[str, str]) -> None:
     (root / "users.yaml").write_text(users_yaml, encoding="utf-8")
     vault = Vault.open(root / "vault.json")
     for name, username in accounts.items():
-        vault.put(name, personal(username))
+        vault.put(name, personal(username), account=username)
 
 
 def settings_for(root: Path, fake: FakeDiscogs, **changes: str) -> PipelineSettings:

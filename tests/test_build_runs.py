@@ -84,13 +84,13 @@ def test_discogs_steps_of_parallel_runs_take_turns(site, tmp_path):
 def test_users_yaml_changes_appear_when_the_definitions_reload(site):
     settings, *_ = site
     before = build_definitions(settings)
-    assert before.get_assets_def("collection").partitions_def.get_partition_keys() == ["al", "ob", "hid"]
+    assert before.get_assets_def("collection").partitions_def.get_partition_keys() == ["al", "ob"]
     users = Path(settings.users_file)
     text = users.read_text().replace("  - name: ob\n    discogs_username: obi\n    visibility: unlisted\n", "")
     users.write_text(text + "  - name: zed\n    discogs_username: zed-records\n    visibility: public\n")
     after = build_definitions(settings)
-    assert after.get_assets_def("collection").partitions_def.get_partition_keys() == ["al", "hid", "zed"]
+    assert after.get_assets_def("collection").partitions_def.get_partition_keys() == ["al", "zed"]
     schedule = after.resolve_schedule_def("every_six_hours")
     requests = list(schedule(dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 25, 6, tzinfo=UTC))))
-    assert [r.partition_key for r in requests] == ["al", "hid", "zed"]
+    assert [r.partition_key for r in requests] == ["al", "zed"]
 

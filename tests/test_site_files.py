@@ -8,11 +8,9 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from pipeline.build import build
-from pipeline.site import render
 from pipeline.site.exports import EXPORT_COLUMNS
+from pipeline.site.publish import publish_site
 from pipeline.site.vendor import CHART_JS, _matches, tarball
 
 
@@ -61,16 +59,19 @@ def test_sitemap_robots_and_hashed_assets(site):
     assert bundle.startswith(b"/*!") and f"Chart.js v{CHART_JS.version}".encode() in bundle[:200]
 
 
-def test_a_failed_publish_leaves_the_previous_site_whole(site):
+def test_unreadable_staged_pages_keep_that_users_published_pages_and_publish_the_others(site):
     settings, _, instance = site
     _quiet_build(settings, instance)
     output = Path(settings.output_dir)
-    before = {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    mine = {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()}
     (settings.pages_staging / "al" / "entry.json").write_text("{truncated", encoding="utf-8")
-    with pytest.raises(json.JSONDecodeError):
-        render.publish_site(settings.users(), settings.pages_staging, output)
-    after = {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()}
-    assert after == before
+    users = Path(settings.users_file)
+    users.write_text(users.read_text().replace("name: ob\n", "name: ob\n    display_name: Obi Renamed\n"))
+    summary = publish_site(settings.users(), settings.pages_staging, output)
+    assert summary.warnings[0].startswith("user 'al': staged pages unreadable")
+    assert {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()} == mine
+    unlisted = next(p for p in (output / "u").iterdir() if p.name.startswith("ob-"))
+    assert "Obi Renamed" in (unlisted / "collection" / "index.html").read_text(encoding="utf-8")
 
 
 def test_switching_a_user_to_private_removes_their_pages(site):

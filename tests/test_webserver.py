@@ -83,7 +83,7 @@ def test_the_ui_shows_the_graph_and_runs_one_user(webserver):
     assert set(nodes) == {"collection", "master_enrichment", "collection_stats", "user_pages", "site_index",
                           "masters_dump"}
     assert all(n["description"] for n in nodes.values())
-    assert nodes["collection"]["partitionKeysByDimension"][0]["partitionKeys"] == ["al", "ob", "hid"]
+    assert nodes["collection"]["partitionKeysByDimension"][0]["partitionKeys"] == ["al", "ob"]
     months = nodes["masters_dump"]["partitionKeysByDimension"][0]["partitionKeys"]
     assert months[0] == "2024-01-01" and months[-1] == datetime.now(UTC).date().replace(day=1).isoformat()
 

@@ -15,13 +15,15 @@ from pydantic import Field
 
 from pipeline import progress
 from pipeline.defs.resources import PipelineSettings
+from pipeline.instance import POOL
 from pipeline.masters import enrich
 from pipeline.registry import Visibility
-from pipeline.site.render import publish_site, remove_user, render_user
+from pipeline.site.publish import publish_site
+from pipeline.site.render import remove_staged, stage_user
+from pipeline.state_prune import prune_state
 from pipeline.stats import compute_stats, coverage, enriched
 from pipeline.sync import sync_collection
 
-POOL = "discogs_api"
 COVERAGE_TARGET = 0.9
 
 
@@ -189,14 +191,16 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
 
     @dg.asset(partitions_def=user_partitions, group_name="site", deps=[collection_stats])
     def user_pages(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
-        """The user's dashboard, full list, releases.json and exports, staged for the next site build."""
+        """The user's list data (releases.json), exports and statistics, staged for the next publish.
+
+        The HTML is drawn at publish time from this and the user's current registry entry."""
         name = context.partition_key
         if _private(context, settings):
-            removed = remove_user(settings.pages_staging, name)
-            return dg.MaterializeResult(metadata={"skipped": "private user", "removed_pages": removed})
+            remove_staged(settings.pages_staging, name)
+            return dg.MaterializeResult(metadata={"skipped": "private user"})
         stats = json.loads((settings.stats_dir / f"{name}.json").read_text(encoding="utf-8"))
         frame = pl.read_parquet(settings.stats_dir / f"{name}.parquet")
-        target = render_user(settings.user(name), frame, stats, settings.pages_staging)
+        target = stage_user(name, frame, stats, settings.pages_staging)
         return dg.MaterializeResult(metadata={"items": frame.height, "staged": dg.MetadataValue.path(str(target))})
 
 
@@ -204,11 +208,18 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
     def site_index(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
         """The published site: every non-private user's pages, the index of public users, sitemap, robots, 404.
 
-        Written beside the previous site and swapped in whole, so a failed build leaves the old site up.
+        Pages are drawn from each user's staged data and their current registry entry, written file by
+        file into the output directory, and what is no longer published is deleted last; state kept
+        for private or unregistered users is deleted first.
         """
-        summary = publish_site(settings.users(), settings.pages_staging, Path(settings.output_dir), settings.base_path,
-                               settings.site_url)
+        users = settings.users()
+        prune_state(settings.state, {u.name for u in users if u.visibility is not Visibility.PRIVATE})
+        summary = publish_site(users, settings.pages_staging, Path(settings.output_dir), settings.base_path,
+                               settings.site_url, keep=settings.protected_paths())
+        for warning in summary.warnings:
+            context.log.warning(warning)
         return dg.MaterializeResult(metadata={"public_users": summary.public, "files": summary.files,
+                                              "warnings": "\n".join(summary.warnings),
                                               "output": dg.MetadataValue.path(settings.output_dir)})
 
     return [collection, master_enrichment, collection_stats, user_pages, site_index]

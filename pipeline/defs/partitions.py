@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipeline.registry import load_users
+from pipeline.registry import Visibility, load_users
 
 
 def user_partitions(users_file: str) -> dg.StaticPartitionsDefinition:
-    return dg.StaticPartitionsDefinition([user.name for user in load_users(users_file)])
+    """Public and unlisted users only: a private user is never materialized, so no run or metadata names them."""
+    return dg.StaticPartitionsDefinition([u.name for u in load_users(users_file) if u.visibility is not
+                                          Visibility.PRIVATE])

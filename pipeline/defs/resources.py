@@ -57,13 +57,31 @@ class PipelineSettings(dg.ConfigurableResource):
         return find_user(self.users(), name, self.users_file)
 
     def client(self, user: User) -> DiscogsClient:
-        credentials = Vault.open(self.vault_file).get(user.name)
+        """A client with the user's own tokens, refused when they belong to another account than users.yaml names.
+
+        Entries sealed before the account was recorded are checked with one `/oauth/identity` call.
+        """
+        vault = Vault.open(self.vault_file)
+        credentials = vault.get(user.name)
         if credentials is None:
             raise SiteError(f"user {user.name!r} has no tokens in {self.vault_file}; "
                             f"run `discogs-site connect {user.name}`")
         rate = config.parse_rate_limit(self.rate_limit) if self.rate_limit else None
-        return DiscogsClient(credentials, user=user.name, consumer=consumer_from_env(required=False),
-                             api_url=self.api_url or None, rate=rate)
+        client = DiscogsClient(credentials, user=user.name, consumer=consumer_from_env(required=False),
+                               api_url=self.api_url or None, rate=rate)
+        account = vault.account(user.name)
+        if account is None:
+            try:
+                account = client.identity().username
+            except BaseException:
+                client.close()
+                raise
+        if account.lower() != user.discogs_username.lower():
+            client.close()
+            raise SiteError(f"user {user.name!r}: the stored tokens belong to Discogs account {account!r}, but "
+                            f"{self.users_file} now names {user.discogs_username!r}; nothing is fetched or "
+                            f"published for them until `discogs-site connect {user.name}` is run again")
+        return client
 
     def collections(self) -> CollectionStore:
         return CollectionStore(self.state)
@@ -82,3 +100,7 @@ class PipelineSettings(dg.ConfigurableResource):
     @property
     def stats_dir(self) -> Path:
         return self.state / "stats"
+
+    def protected_paths(self) -> list[Path]:
+        """What a publish must never hold: the state, Dagster's home, the registry and the vault."""
+        return [self.state, config.dagster_home(), Path(self.users_file), Path(self.vault_file)]

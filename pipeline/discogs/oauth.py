@@ -148,7 +148,7 @@ def store_if_owner(user: User, vault: Vault, credentials: Credentials, *, consum
             f"user {user.name!r} (users.yaml line {user.line}) is Discogs account {user.discogs_username!r}, "
             f"but the tokens belong to {identity.username!r}; sign in with the right account. Nothing was stored"
         )
-    vault.put(user.name, credentials)
+    vault.put(user.name, credentials, account=identity.username)
     return identity
 
 

@@ -1,15 +1,18 @@
-"""Rendering: one user's pages into a staging directory, and the whole site assembled and swapped in.
+"""Rendering: one user's data staged for publishing, and the HTML pages drawn from it and the registry.
 
-Each user's pages are rendered into `<state>/pages/<name>/` (replaced whole). The site index step then
-assembles `output/` from the staged pages of every non-private user plus the index, sitemap, robots
-and 404 pages, writes it beside the old site and swaps it in, so a failed build never leaves a half
-site and a user switched to private disappears from the next build.
+`stage_user` writes what only the user's own steps can produce (releases.json, the exports, the
+stats, a few covers) into `<state>/pages/<name>/`. The HTML pages are drawn at publish time from that
+staged data and the user's *current* registry entry, so a new display name or a switch to unlisted
+takes effect at the next publish even when the user's own sync failed.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,10 +23,11 @@ import polars as pl
 from filelock import FileLock
 
 from pipeline.registry import User, Visibility
-from pipeline.site.assets import TEMPLATES, Asset, site_assets, write_assets
+from pipeline.site.assets import TEMPLATES, Asset
 from pipeline.site.dashboard import chart_data, charts, summary
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
-from pipeline.site.paths import user_dir
+
+DATA_FILES = ("releases.json", "export.csv", "export.json", "stats.json")
 
 
 def environment() -> jinja2.Environment:
@@ -31,15 +35,10 @@ def environment() -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined)
 
 
-def _context(root: str, assets: dict[str, Asset], **extra: Any) -> dict[str, Any]:
+def context(root: str, assets: dict[str, Asset], **extra: Any) -> dict[str, Any]:
     """`root` leads from the page to the site's root: relative on user pages, so they work under any base path."""
     return {"base": root, "assets": {a.name: a.hashed for a in assets.values()},
             "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "noindex": False, **extra}
-
-
-def _write(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[str]:
@@ -47,108 +46,87 @@ def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[str]:
     return [r["thumb"] for r in rows if str(r["thumb"]).startswith("https://")][:n]
 
 
-def render_user(user: User, table: pl.DataFrame, stats: dict[str, Any], staging: Path) -> Path:
-    """Write the user's pages into `staging/<name>/`, replacing what was there; returns that directory.
+@contextmanager
+def staged_lock(staging: Path, name: str) -> Iterator[None]:
+    """Held while a user's staged data is swapped or read, so a publish never sees half of a re-render."""
+    staging.mkdir(parents=True, exist_ok=True)
+    with FileLock(staging / f".{name}.lock"):
+        yield
 
-    The pages link to the site root relatively (`u/<dir>/collection/` is three levels down), and the
-    assets they name are staged beside them, so publishing later, under any base path and even with
-    newer assets, never leaves a page pointing at a file that is not there.
+
+def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: Path) -> Path:
+    """Write the user's data into `staging/<name>/`, replacing what was there; returns that directory.
+
+    Each render writes a directory of its own and swaps it in under the user's lock: two renders of
+    one user never trip over each other, and a publish reads either the old data or the new.
     """
-    target = staging / user.name
-    fresh = staging / f".{user.name}.new"
-    shutil.rmtree(fresh, ignore_errors=True)
-    env = environment()
-    assets = site_assets()
-    noindex = user.visibility is Visibility.UNLISTED
+    target = staging / name
+    fresh = staging / f".{name}.{uuid.uuid4().hex}.new"
     collection = fresh / "collection"
-    shown = charts(stats)
-    _write(collection / "index.html", env.get_template("dashboard.html.j2").render(_context(
-        "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
-        charts_json=chart_data(shown), noindex=noindex)))
-    _write(collection / "all" / "index.html", env.get_template("list.html.j2").render(
-        _context("../../../../", assets, user=user, noindex=noindex)))
-    write_assets(assets, fresh / "assets")
-    exported = export_rows(table)
-    _write(collection / "releases.json", releases_json(table))
-    _write(collection / "export.csv", export_csv(exported))
-    _write(collection / "export.json", export_json(exported))
-    _write(collection / "stats.json", json.dumps(stats, ensure_ascii=False))
-    rows = table.sort("added_at", descending=True).select("thumb").head(50).to_dicts()
-    _write(fresh / "entry.json", json.dumps({"label": user.label, "items": stats["totals"]["items"],
-                                             "covers": _covers(rows), "last_synced": stats["totals"]["last_synced"]}))
-    shutil.rmtree(target, ignore_errors=True)
-    fresh.rename(target)
+    collection.mkdir(parents=True)
+    try:
+        exported = export_rows(table)
+        (collection / "releases.json").write_bytes(releases_json(table))
+        (collection / "export.csv").write_bytes(export_csv(exported))
+        (collection / "export.json").write_bytes(export_json(exported))
+        (collection / "stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
+        rows = table.sort("added_at", descending=True).select("thumb").head(50).to_dicts()
+        (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
+                                                      "last_synced": stats["totals"]["last_synced"]}),
+                                          encoding="utf-8")
+        with staged_lock(staging, name):
+            old = staging / f".{name}.{uuid.uuid4().hex}.old"
+            if target.exists():
+                target.rename(old)
+            fresh.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
     return target
 
 
-def remove_user(staging: Path, name: str) -> bool:
+def remove_staged(staging: Path, name: str) -> bool:
+    """Forget a user's staged data (private, removed); True when there was some."""
     target = staging / name
-    if target.exists():
-        shutil.rmtree(target)
-        return True
-    return False
+    if not target.exists():
+        return False
+    with staged_lock(staging, name):
+        shutil.rmtree(target, ignore_errors=True)
+    (staging / f".{name}.lock").unlink(missing_ok=True)
+    return True
 
 
 @dataclass
-class SiteSummary:
-    users: int
-    public: int
-    files: int
+class StagedUser:
+    """What publishing needs of one user, read in one go under their lock."""
+
+    files: dict[str, bytes]  # collection/<name> -> bytes
+    stats: dict[str, Any]
+    entry: dict[str, Any]
 
 
-def publish_site(users: list[User], staging: Path, output: Path, base: str = "/",
-                 site_url: str = "") -> SiteSummary:
-    """Assemble the site from staged pages of non-private users and swap it in for `output`.
-
-    Two publishes at once (a build beside a UI run) take turns on a lock beside `output`, since both
-    write the same `.new` directory and swap it in.
-    """
-    output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(output.parent / f".{output.name}.lock"):
-        old = output.parent / f".{output.name}.old"
-        if old.is_dir() and not output.exists():  # a publish was killed between its two renames
-            old.rename(output)
-        return _publish(users, staging, output, base, site_url)
+def read_staged(staging: Path, name: str) -> StagedUser | None:
+    """The user's staged data, or None when nothing is staged; ValueError when it is unreadable."""
+    with staged_lock(staging, name):
+        source = staging / name
+        if not source.is_dir():
+            return None
+        files = {f: (source / "collection" / f).read_bytes() for f in DATA_FILES}
+        entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
+    return StagedUser(files, json.loads(files["stats.json"]), entry)
 
 
-def _publish(users: list[User], staging: Path, output: Path, base: str, site_url: str) -> SiteSummary:
-    new = output.parent / f".{output.name}.new"
-    shutil.rmtree(new, ignore_errors=True)
+def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict[str, bytes]:
+    """The HTML of one user's pages (dashboard, list, a redirect at their root), for their current entry."""
     env = environment()
-    assets = site_assets()
-    entries, published = [], 0
-    for user in users:
-        source = staging / user.name
-        if user.visibility is Visibility.PRIVATE or not source.exists():
-            continue
-        directory = user_dir(user)
-        shutil.copytree(source / "collection", new / "u" / directory / "collection")
-        published += 1
-        if user.visibility is Visibility.PUBLIC:
-            entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
-            entries.append({**entry, "dir": directory})
-    write_assets(assets, new / "assets")
-    for user in users:  # what earlier renders staged: content-hashed, so never a clash
-        staged = staging / user.name / "assets"
-        if user.visibility is not Visibility.PRIVATE and staged.is_dir():
-            for path in staged.iterdir():
-                if not (new / "assets" / path.name).exists():
-                    shutil.copyfile(path, new / "assets" / path.name)
-    _write(new / "index.html", env.get_template("index.html.j2").render(_context(base, assets, entries=entries)))
-    _write(new / "404.html", env.get_template("404.html.j2").render(_context(base, assets)))
-    root = (site_url.rstrip("/") + base) if site_url else base
-    urls = [root] + [f"{root}u/{e['dir']}/collection/" for e in entries] + \
-        [f"{root}u/{e['dir']}/collection/all/" for e in entries]
-    sitemap = "".join(f"<url><loc>{jinja2.filters.escape(u)}</loc></url>" for u in urls)
-    _write(new / "sitemap.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
-           f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{sitemap}</urlset>\n')
-    _write(new / "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {root}sitemap.xml\n")
-    files = sum(1 for p in new.rglob("*") if p.is_file())
-    old = output.parent / f".{output.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if output.exists():
-        output.rename(old)
-    new.rename(output)
-    shutil.rmtree(old, ignore_errors=True)
-    return SiteSummary(len(users), len(entries), files)
+    noindex = user.visibility is Visibility.UNLISTED
+    stats = staged.stats
+    shown = charts(stats)
+    dashboard = env.get_template("dashboard.html.j2").render(context(
+        "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
+        charts_json=chart_data(shown), noindex=noindex))
+    listing = env.get_template("list.html.j2").render(context("../../../../", assets, user=user, noindex=noindex))
+    redirect = env.get_template("redirect.html.j2").render(context("../../", assets, target="collection/",
+                                                                   noindex=noindex))
+    return {"collection/index.html": dashboard.encode(), "collection/all/index.html": listing.encode(),
+            "index.html": redirect.encode()}

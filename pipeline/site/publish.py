@@ -1,0 +1,177 @@
+"""Publishing: every non-private user's pages, the index and the site files, written into `output/` in place.
+
+The output directory itself is never renamed or replaced, so it may be a mount point (a Docker volume,
+NFS) or sit in a directory the tool cannot write. Each file is written beside its final name and
+renamed over it, so a reader or a SIGKILL sees either the old file or the new one; files are written
+in an order that keeps every link working at every instant (assets first, a user's data before the
+pages that read it, the index last), and what is no longer wanted (a user switched to private, old
+assets) is deleted only after the new pages are in place. Only the names a publish owns are touched:
+`index.html`, `404.html`, `robots.txt`, `sitemap.xml`, `assets/`, `u/` and the marker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from filelock import FileLock
+
+from pipeline.registry import User, Visibility
+from pipeline.site.assets import site_assets
+from pipeline.site.output_guard import check_output_dir, mark
+from pipeline.site.paths import user_dir
+from pipeline.site.render import context, environment, read_staged, user_pages
+
+log = logging.getLogger(__name__)
+TOP_LEVEL = ("index.html", "404.html", "robots.txt", "sitemap.xml")
+
+
+@dataclass
+class SiteSummary:
+    users: int
+    public: int
+    files: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _write(path: Path, data: bytes) -> bool:
+    """Replace `path` atomically with `data`, readable by a web server; False when it already held exactly that."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    _make_dirs(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.chmod(0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _make_dirs(directory: Path) -> None:
+    """Create `directory` and its missing parents readable by a web server, whatever the umask (0700 for state)."""
+    if directory.is_dir():
+        return
+    _make_dirs(directory.parent)
+    directory.mkdir(exist_ok=True)
+    directory.chmod(0o755)
+
+
+def _new_directory(target: Path, files: dict[str, bytes]) -> None:
+    """Write `files` into a hidden sibling of `target`, then rename it into place in one step."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    for name, data in files.items():
+        _write(tmp / name, data)
+    os.rename(tmp, target)
+
+
+def publish_site(users: list[User], staging: Path, output: Path, base: str = "/", site_url: str = "",
+                 *, keep: list[Path | str] = (), lock_dir: Path | None = None) -> SiteSummary:
+    """Publish every non-private user staged in `staging` into `output`, for the registry as it is now.
+
+    `keep` names paths the output must never contain (see output_guard). Two publishes at once take
+    turns on a lock in `lock_dir` (default: `staging`'s parent, the state directory).
+    """
+    output = check_output_dir(output, keep=keep)
+    lock_dir = Path(lock_dir or staging.parent)
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(lock_dir / "publish.lock"):
+        output.mkdir(parents=True, exist_ok=True)
+        output.chmod(0o755)
+        mark(output)
+        return _publish(users, staging, output, base, site_url)
+
+
+def _publish(users: list[User], staging: Path, output: Path, base: str, site_url: str) -> SiteSummary:
+    env = environment()
+    assets = site_assets()
+    summary = SiteSummary(users=len(users), public=0, files=0)
+    wanted: set[Path] = set()
+
+    def put(relative: str, data: bytes) -> None:
+        wanted.add(output / relative)
+        _write(output / relative, data)
+
+    for asset in assets.values():
+        put(f"assets/{asset.hashed}", asset.data)
+    entries = []
+    for user in users:
+        if user.visibility is Visibility.PRIVATE:
+            continue
+        directory = user_dir(user)
+        try:
+            staged = read_staged(staging, user.name)
+        except (OSError, ValueError, KeyError) as exc:
+            problem = (f"user {user.name!r}: staged pages unreadable ({type(exc).__name__}); "
+                       "their published pages are kept")
+            log.warning(problem)
+            summary.warnings.append(problem)
+            wanted.update(p for p in (output / "u" / directory).rglob("*") if p.is_file())
+            continue
+        if staged is None:
+            continue
+        files = {f"collection/{name}": data for name, data in staged.files.items()}
+        files.update(user_pages(user, staged, assets))
+        if (output / "u" / directory).is_dir():
+            for name, data in files.items():
+                put(f"u/{directory}/{name}", data)
+        else:  # a new directory appears whole: its pages link to each other
+            _new_directory(output / "u" / directory, files)
+            wanted.update(output / "u" / directory / name for name in files)
+        if user.visibility is Visibility.PUBLIC:
+            entries.append({**staged.entry, "label": user.label, "dir": directory})
+    summary.public = len(entries)
+    nothing = env.get_template("nothing.html.j2").render(context("../", assets, noindex=True)).encode()
+    put("u/index.html", nothing)
+    put("assets/index.html", nothing)
+    put("404.html", env.get_template("404.html.j2").render(context(base, assets, noindex=True)).encode())
+    root = site_url.rstrip("/") + base if site_url else ""
+    if root:
+        urls = [root] + [f"{root}u/{e['dir']}/collection/{page}" for e in entries for page in ("", "all/")]
+        sitemap = "".join(f"<url><loc>{jinja2.filters.escape(u)}</loc></url>" for u in urls)
+        put("sitemap.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{sitemap}</urlset>\n'.encode())
+        put("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {root}sitemap.xml\n".encode())
+    else:
+        summary.warnings.append("DISCOGS_SITE_URL is not set: sitemap.xml is left out (a sitemap needs absolute "
+                                "URLs)")
+        put("robots.txt", b"User-agent: *\nAllow: /\n")
+    put("index.html", env.get_template("index.html.j2").render(context(base, assets, entries=entries)).encode())
+    _remove_unwanted(output, wanted)
+    summary.files = len(wanted)
+    return summary
+
+
+def _remove_unwanted(output: Path, wanted: set[Path]) -> None:
+    """Delete what this publish did not write, inside the names a publish owns; nothing else."""
+    for name in TOP_LEVEL:
+        path = output / name
+        if path not in wanted and (path.is_file() or path.is_symlink()):
+            path.unlink()
+    for top in ("assets", "u"):
+        root = output / top
+        if not root.is_dir():
+            continue
+        for directory, subdirs, files in os.walk(root, topdown=False):
+            here = Path(directory)
+            for name in files:
+                if here / name not in wanted:
+                    (here / name).unlink(missing_ok=True)
+            for name in subdirs:
+                child = here / name
+                if child.is_symlink():
+                    child.unlink()
+                elif not any(child.iterdir()):
+                    child.rmdir()
+
