@@ -25,6 +25,7 @@ from pipeline.dump.generate import world_masters, write_dump
 from pipeline.dump.update import update
 from pipeline.registry import Visibility, load_users
 from pipeline.serve import serve_site
+from pipeline.site.output_guard import check_output_dir
 from pipeline.site.paths import user_dir
 from pipeline.vault import Vault, generate_key, parse_keys
 
@@ -46,6 +47,7 @@ def write_demo_users(path: Path) -> None:
 
 
 def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8000) -> int:
+    check_output_dir(output)  # before anything runs: the demo publishes there too
     spec = ",".join(f"{u}:{n}:{'public' if public else 'private'}" for _, u, n, _, public in DEMO_USERS)
     world = generate_world(spec)
     workdir = Path(tempfile.mkdtemp(prefix="discogs-site-demo-"))
