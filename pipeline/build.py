@@ -86,6 +86,8 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     """
     preflight(settings)
     os.umask(PRIVATE_UMASK)
+    Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
+    Path(settings.state_dir).chmod(0o700)  # a state directory made before the umask was set
     users = settings.users()
     chosen = [find_user(users, n, settings.users_file) for n in only] if only else users
     names = [u.name for u in chosen if u.visibility is not Visibility.PRIVATE]

@@ -30,12 +30,23 @@ def export_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's CSV-injection rule)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def export_csv(rows: list[dict[str, Any]]) -> bytes:
-    """UTF-8 with a byte-order mark so spreadsheet tools read accents right."""
+    """UTF-8 with a byte-order mark so spreadsheet tools read accents right; no cell can run as a formula.
+
+    export.json keeps the exact text: only spreadsheets evaluate cells.
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
