@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,3 +95,42 @@ def test_users_yaml_changes_appear_when_the_definitions_reload(site):
     requests = list(schedule(dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 25, 6, tzinfo=UTC))))
     assert [r.partition_key for r in requests] == ["al", "zed"]
 
+
+
+def test_status_and_a_second_build_started_later_leave_the_first_build_alone(site, tmp_path):
+    """Opening the instance reaps only runs whose build process is gone: a live build keeps its run and its slot."""
+    settings, fake, instance = site
+    fake.inject("slow", count=10000, path=r"/", delay=0.05)  # the first build is mid-run when the others start
+    command, env = _cli(settings, tmp_path, "--user", "al")
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not fake.count("/users/alice/collection/folders/0/releases") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status = subprocess.run([*command[:-3], "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    command, env = _cli(settings, tmp_path, "--user", "ob")
+    second = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for run in (first, second):
+        assert run.wait(timeout=180) == 0, run.stderr.read()
+    runs = dg.DagsterInstance.get().get_runs(dg.RunsFilter(tags={"discogs-site/user": "al"}))
+    assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]
+    users = [s.user for s in sorted(fake.requests(), key=lambda s: s.at)]
+    switches = sum(1 for a, b in zip(users, users[1:], strict=False) if a != b)
+    assert switches <= 3, f"the two builds' requests interleaved ({switches} switches)"
+
+
+def test_a_killed_builds_run_is_reaped_and_frees_the_pool(site, tmp_path):
+    settings, fake, instance = site
+    fake.inject("slow", count=1000, path=r"/collection/", delay=0.5)
+    command, env = _cli(settings, tmp_path, "--user", "al")
+    killed = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not fake.count("/users/alice/collection/folders/0/releases") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    fake.faults.clear()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    statuses = [r.status for r in dg.DagsterInstance.get().get_runs(dg.RunsFilter(tags={"discogs-site/user": "al"}))]
+    assert sorted(s.value for s in statuses) == ["FAILURE", "SUCCESS"]
