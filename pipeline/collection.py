@@ -17,6 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.discogs.records import repaired
+
 SCHEMA: dict[str, pl.DataType] = {
     "instance_id": pl.Int64, "release_id": pl.Int64, "master_id": pl.Int64, "folder_id": pl.Int64,
     "rating": pl.Int64, "date_added": pl.String, "added_at": pl.Datetime("us", "UTC"), "title": pl.String,
@@ -35,6 +37,10 @@ def display_name(name: str) -> str:
 class BadItem(ValueError):
     """One collection item that cannot be read; names the release so it can be looked up."""
 
+    def __init__(self, message: str, instance_id: int | None = None) -> None:
+        super().__init__(message)
+        self.instance_id = instance_id
+
 
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str) and v] if isinstance(value, list) else []
@@ -44,12 +50,15 @@ def row_of(item: dict[str, Any]) -> dict[str, Any]:
     """One Discogs collection item -> one table row; BadItem when Discogs sent something unusable."""
     release_id = item.get("id") if isinstance(item, dict) else None
     info = item.get("basic_information") if isinstance(item, dict) else None
-    if not isinstance(item.get("instance_id") if isinstance(item, dict) else None, int) or not isinstance(info, dict):
-        raise BadItem(f"release {release_id}: item lacks an integer instance_id or basic_information")
+    instance_id = item.get("instance_id") if isinstance(item, dict) else None
+    if not isinstance(instance_id, int) or not isinstance(info, dict):
+        raise BadItem(f"release {release_id}: item lacks an integer instance_id or basic_information",
+                      instance_id if isinstance(instance_id, int) else None)
     try:
         added_at = datetime.fromisoformat(item.get("date_added") or "").astimezone(UTC)
-    except ValueError:
-        raise BadItem(f"release {release_id}: date_added {item.get('date_added')!r} is not a date") from None
+    except (TypeError, ValueError):
+        raise BadItem(f"release {release_id}: date_added {item.get('date_added')!r} is not a date",
+                      instance_id) from None
     artists = [a for a in info.get("artists") or [] if isinstance(a, dict)]
     credit = ""
     for artist in artists:
@@ -59,7 +68,7 @@ def row_of(item: dict[str, Any]) -> dict[str, Any]:
     labels = [lab for lab in info.get("labels") or [] if isinstance(lab, dict)]
     formats = [f for f in info.get("formats") or [] if isinstance(f, dict)]
     year = info.get("year")
-    return {
+    return _repaired_row({
         "instance_id": item["instance_id"],
         "release_id": int(info.get("id") or release_id or 0),
         "master_id": info.get("master_id") if isinstance(info.get("master_id"), int) else 0,
@@ -79,7 +88,17 @@ def row_of(item: dict[str, Any]) -> dict[str, Any]:
         "styles": _strings(info.get("styles")),
         "thumb": str(info.get("thumb") or ""),
         "cover": str(info.get("cover_image") or ""),
-    }
+    })
+
+
+def _repaired_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Every text field UTF-8 can store, so one odd character never costs the whole user their sync."""
+    for key, value in row.items():
+        if isinstance(value, str):
+            row[key] = repaired(value)
+        elif isinstance(value, list):
+            row[key] = [repaired(v) if isinstance(v, str) else v for v in value]
+    return row
 
 
 def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -94,6 +113,7 @@ class SyncState:
     reconciled_at: str | None = None
     folder_count: int | None = None
     warnings: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # instance ids of unreadable items, counted as known
 
 
 class CollectionStore:
@@ -115,7 +135,7 @@ class CollectionStore:
             return SyncState()
         data = json.loads(path.read_text(encoding="utf-8"))
         return SyncState(**{k: data.get(k) for k in ("synced_at", "reconciled_at", "folder_count")},
-                         warnings=data.get("warnings") or [])
+                         warnings=data.get("warnings") or [], skipped=data.get("skipped") or [])
 
     def save(self, user: str, table: pl.DataFrame, state: SyncState) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

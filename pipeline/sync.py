@@ -1,9 +1,17 @@
 """Collection sync: the first time every page, later only what changed, a full reconciliation daily.
 
 Costs (what the tests and benchmarks hold it to): a first sync of N items is ceil(N/100) pages plus
-one folder call; an unchanged collection costs the folder count and the newest page; k additions
-cost at most ceil(k/100)+1 pages. Removals, moved folders and new ratings are invisible to that cheap
-check (unless they change the count), so a full pass runs at most every `reconcile_after`.
+one closing read of the newest page (none when one page holds everything); an unchanged collection
+costs the folder count and the newest page; k additions cost at most ceil(k/100)+1 pages. Removals,
+moved folders and new ratings are invisible to that cheap check (unless they change the count), so a
+full pass runs at most every `reconcile_after`.
+
+A full pass is checked by identity, not by count. Pages are read newest first, so an item added
+mid-pass lands on a page already read (the closing read finds it) and pushes later pages down (an
+item read twice, kept once); an item removed from a page already read pulls later pages up, so one
+item slips past a page boundary unseen while the removed one is still held. Each page's total tells
+between which two reads such a removal happened; the pages read before it are read again, newest
+first, until the first item read after it: only the pages that moved.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from pipeline.discogs.client import DiscogsClient
 log = logging.getLogger(__name__)
 PER_PAGE = 100
 STAGE = "collection pages"
-FULL_SYNC_ATTEMPTS = 3
+FULL_SYNC_ATTEMPTS = 4
 
 
 @dataclass
@@ -34,19 +42,31 @@ class SyncResult:
     added: int = 0
     removed: int = 0
     warnings: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
 
-def _rows(items: list[dict[str, Any]], warnings: list[str], user: str) -> dict[int, dict[str, Any]]:
-    """Rows by instance id; an item seen twice (the collection moved mid-sync) is kept once."""
+def _rows(items: list[dict[str, Any]], warnings: list[str], skipped: set[int], user: str) -> dict[int, dict]:
+    """Rows by instance id; an item seen twice (the collection moved mid-sync) is kept once.
+
+    An unreadable item is named in `warnings` and its instance id remembered in `skipped`, so later
+    refreshes count it as known instead of reconciling in full every time.
+    """
     rows: dict[int, dict[str, Any]] = {}
     for item in items:
         try:
             row = row_of(item)
         except BadItem as exc:
             warnings.append(f"user {user!r}: {exc}; skipped")
+            if exc.instance_id is not None:
+                skipped.add(exc.instance_id)
             continue
         rows[row["instance_id"]] = row
     return rows
+
+
+def _instance(item: Any) -> int | None:
+    value = item.get("instance_id") if isinstance(item, dict) else None
+    return value if isinstance(value, int) else None
 
 
 def sync_collection(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame | None,
@@ -54,71 +74,156 @@ def sync_collection(client: DiscogsClient, user: str, username: str, previous: p
                     now: datetime | None = None) -> SyncResult:
     """Bring `previous` (None on the first sync) up to date with folder 0 of `username`."""
     now = now or datetime.now(UTC)
-    folder_count = client.folder(username, 0).count
     reconciled = datetime.fromisoformat(state.reconciled_at) if state.reconciled_at else None
     due = previous is None or reconciled is None or now - reconciled >= reconcile_after
     if not due:
-        result = _incremental(client, user, username, previous, folder_count)
+        folder_count = client.folder(username, 0).count
+        result = _incremental(client, user, username, previous, set(state.skipped), folder_count)
         if result is not None:
-            result.state = SyncState(now.isoformat(), state.reconciled_at, folder_count, result.warnings)
+            result.state = SyncState(now.isoformat(), state.reconciled_at, folder_count, result.warnings,
+                                     result.skipped)
             return result
         log.info("user %r: the folder count moved unexpectedly; reconciling in full", user)
     result = _full(client, user, username, previous)
-    result.state = SyncState(now.isoformat(), now.isoformat(), folder_count, result.warnings)
+    result.state = SyncState(now.isoformat(), now.isoformat(), result.state.folder_count, result.warnings,
+                             result.skipped)
     return result
 
 
-def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame,
+def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame, skipped: set[int],
                  folder_count: int) -> SyncResult | None:
     """Newest pages until one holds a known item; None when only a full pass can explain the count."""
-    known = set(previous["instance_id"].to_list())
+    known = set(previous["instance_id"].to_list()) | skipped
     warnings: list[str] = []
     fresh: dict[int, dict[str, Any]] = {}
+    bad: set[int] = set()
     page_number, pages = 1, 1
     while page_number <= pages:
         page = client.collection_page(username, page_number, per_page=PER_PAGE, sort="added", sort_order="desc")
         pages = page.pages
         progress.report(user, STAGE, page_number, pages, client.rate.seconds_per_request)
-        rows = _rows(page.releases, warnings, user)
-        fresh.update(rows)
-        if any(instance in known for instance in rows) or not page.releases:
+        fresh.update(_rows(page.releases, warnings, bad, user))
+        seen = {_instance(item) for item in page.releases}
+        if seen & known or not page.releases:
             break
         page_number += 1
     new = {i: r for i, r in fresh.items() if i not in known}
-    if len(known) + len(new) != folder_count:
+    if len(known) + len(new) + len(bad - known) != folder_count:
         return None
     # Known items seen on the newest pages come back fresh too (a new rating costs nothing extra).
     updated = previous.filter(~pl.col("instance_id").is_in(list(fresh)))
     table = pl.concat([frame_of(list(fresh.values())), updated]).sort("added_at", descending=True)
-    return SyncResult(table, SyncState(), "incremental", pages=page_number, added=len(new), warnings=warnings)
+    return SyncResult(table, SyncState(), "incremental", pages=page_number, added=len(new), warnings=warnings,
+                      skipped=sorted(skipped | bad))
+
+
+@dataclass
+class _Read:
+    """One page as it was read: its items' instance ids in order and the collection's size at that moment."""
+
+    ids: list[int | None]
+    total: int
+
+
+class _Pass:
+    """Reads of the collection, newest first, with every item kept by instance id (the latest copy wins)."""
+
+    def __init__(self, client: DiscogsClient, user: str, username: str) -> None:
+        self.client, self.user, self.username = client, user, username
+        self.items: dict[int, dict[str, Any]] = {}
+        self.anonymous: list[dict[str, Any]] = []  # items without an instance id: reported, never kept
+        self.requests = 0
+
+    def read(self, number: int, pages_hint: int = 0) -> tuple[_Read, int]:
+        """Page `number`; returns what it held and how many pages the collection has now."""
+        page = self.client.collection_page(self.username, number, per_page=PER_PAGE, sort="added",
+                                           sort_order="desc")
+        self.requests += 1
+        progress.report(self.user, STAGE, number, max(page.pages, pages_hint), self.client.rate.seconds_per_request)
+        ids = []
+        for item in page.releases:
+            instance = _instance(item)
+            ids.append(instance)
+            if instance is None:
+                self.anonymous.append(item)
+            else:
+                self.items[instance] = item
+        return _Read(ids, page.items), page.pages
+
+    def until(self, stop: set[int], start: int = 1) -> list[_Read]:
+        """Pages from `start` until one holds an id in `stop` (or the last page); every page when `stop` is empty."""
+        reads, number, pages = [], start, start
+        while number <= pages:
+            read, pages = self.read(number)
+            reads.append(read)
+            if stop & set(read.ids) or not read.ids:
+                break
+            number += 1
+        return reads
+
+
+def _moved_since(reads: list[_Read], closing_total: int, additions: int) -> int | None:
+    """Index of the first read that saw the collection as it is now (0: nothing was removed), or None when
+    a removal cannot be placed between two reads.
+
+    Between two reads the total changes by additions minus removals; additions push the next page
+    down by as many items, which arrive again at its start. A change the repeated items do not
+    explain is a removal: the pages read before it may have moved.
+    """
+    removals = additions - (closing_total - reads[0].total)
+    if removals <= 0:
+        return 0
+    seen: set[int | None] = set()
+    placed, last, repeats = 0, None, 0
+    for index in range(1, len(reads)):
+        seen |= set(reads[index - 1].ids)
+        repeated = sum(1 for i in reads[index].ids if i in seen)
+        repeats += repeated
+        unexplained = repeated - (reads[index].total - reads[index - 1].total)
+        if unexplained > 0:
+            placed, last = placed + unexplained, index
+    if (additions - repeats) - (closing_total - reads[-1].total) > 0:  # removed after the last page was read
+        return None
+    return last if last is not None and placed >= removals else None
 
 
 def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame | None) -> SyncResult:
-    """Every page; repeated when the collection changed underneath so that an item was missed."""
-    pages_fetched = 0
+    """Every page once, then the newest pages again to see what changed meanwhile; re-read what moved."""
+    sync = _Pass(client, user, username)
+    reads = sync.until(set())
+    total, patched = reads[0].total, False
+    one_request = len(reads) == 1 and len(reads[0].ids) == reads[0].total
     for attempt in range(1, FULL_SYNC_ATTEMPTS + 1):
-        warnings: list[str] = []
-        items: list[dict[str, Any]] = []
-        first = client.collection_page(username, 1, per_page=PER_PAGE, sort="added", sort_order="desc")
-        items += first.releases
-        total, pages = first.items, first.pages
-        progress.report(user, STAGE, 1, pages, client.rate.seconds_per_request)
-        for number in range(2, pages + 1):
-            page = client.collection_page(username, number, per_page=PER_PAGE, sort="added", sort_order="desc")
-            progress.report(user, STAGE, number, pages, client.rate.seconds_per_request)
-            items += page.releases
-            total = page.items
-        pages_fetched += pages
-        rows = _rows(items, warnings, user)
-        skipped = len(warnings)
-        if len(rows) + skipped >= total or attempt == FULL_SYNC_ATTEMPTS:
-            if len(rows) + skipped < total:
-                warnings.append(f"user {user!r}: Discogs reports {total} items but {len(rows) + skipped} arrived")
+        if one_request:  # the whole collection in one answer: nothing could move meanwhile
             break
-        log.info("user %r: %d of %d items arrived (the collection changed mid-sync); again", user,
-                 len(rows), total)
+        held = set(sync.items)
+        closing = sync.until(held)
+        added = {i for r in closing for i in r.ids if i is not None} - held
+        total = closing[0].total
+        moved = _moved_since(reads, total, len(added))
+        if patched and moved:
+            moved = None  # a removal while re-reading: the kept older pages may hold it; read everything
+        if moved == 0 or attempt == FULL_SYNC_ATTEMPTS:
+            break
+        log.info("user %r: items were removed mid-sync (attempt %d); reading again what moved", user, attempt)
+        kept: dict[int, dict[str, Any]] = {}
+        anchor: set[int] = set()
+        if moved is not None:
+            kept = {i: sync.items[i] for r in reads[moved:] for i in r.ids if i in sync.items}
+            anchor = {next(i for r in reads[moved:] for i in r.ids if i is not None)}
+        sync.items, sync.anonymous = {}, []
+        reads = sync.until(anchor)
+        for instance, item in kept.items():
+            sync.items.setdefault(instance, item)
+        patched = moved is not None
+    warnings: list[str] = []
+    bad: set[int] = set()
+    rows = _rows(list(sync.items.values()) + sync.anonymous, warnings, bad, user)
+    if len(rows) + len(bad) + len(sync.anonymous) != total:
+        warnings.append(f"user {user!r}: Discogs reports {total} items but {len(rows) + len(bad)} arrived")
     table = frame_of(list(rows.values())).sort("added_at", descending=True)
     before = set(previous["instance_id"].to_list()) if previous is not None else set()
     after = set(rows)
-    return SyncResult(table, SyncState(), "full", pages=pages_fetched, added=len(after - before),
-                      removed=len(before - after), warnings=warnings)
+    return SyncResult(table, SyncState(folder_count=total), "full", pages=sync.requests,
+                      added=len(after - before), removed=len(before - after), warnings=warnings,
+                      skipped=sorted(bad))

@@ -95,7 +95,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         for warning in result.warnings:
             context.log.warning(warning)
         size, unique = result.table.height, result.table["instance_id"].n_unique()
-        skipped = sum(1 for w in result.warnings if "skipped" in w)
+        skipped = len(result.skipped)  # unreadable items, remembered from earlier syncs too
         return dg.MaterializeResult(
             metadata={"items": size, "added": result.added, "removed": result.removed, "mode": result.mode,
                       "pages_fetched": result.pages, "warnings": len(result.warnings), **usage,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +83,7 @@ class Master:
         year = data.get("year")
         return cls(
             id=data["id"],
-            title=str(data.get("title") or ""),
+            title=repaired(str(data.get("title") or "")),
             year=year if isinstance(year, int) and year > 0 else 0,
             genres=_strings(data.get("genres")),
             styles=_strings(data.get("styles")),
@@ -93,4 +94,12 @@ class Master:
 def _strings(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(v for v in value if isinstance(v, str) and v)
+    return tuple(repaired(v) for v in value if isinstance(v, str) and v)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def repaired(text: str) -> str:
+    """Text UTF-8 can store: a lone UTF-16 surrogate (JSON escapes allow one) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)

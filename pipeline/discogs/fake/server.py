@@ -148,6 +148,14 @@ class FakeDiscogs:
         return max(1, int(self.window.limit * UNAUTHENTICATED_SHARE))
 
 
+def _json_bytes(body: Any) -> bytes:
+    """UTF-8 JSON; text UTF-8 cannot carry (a lone surrogate in a replayed capture) goes out as a JSON escape."""
+    try:
+        return json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(body).encode()
+
+
 def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -239,7 +247,7 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
             if isinstance(answer.body, str):
                 payload, kind = answer.body.encode(), "application/x-www-form-urlencoded"
             else:
-                payload, kind = json.dumps(answer.body, ensure_ascii=False).encode(), "application/json"
+                payload, kind = _json_bytes(answer.body), "application/json"
             if malformed:
                 payload = payload[: max(1, len(payload) // 2)]
             self._send_raw(answer.status, answer.headers, payload, kind)
