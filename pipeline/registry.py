@@ -15,6 +15,9 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 # Discogs usernames: letters, digits, and . _ - (no slashes, so they are safe in URL paths).
 DISCOGS_USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 REQUIRED_FIELDS = ("name", "discogs_username", "visibility")
+# Every file and folder named after a user (`u/<name>-<20 hex>/`, `.<name>.<32 hex>.new`) stays far below
+# the 255 bytes a file name may have; Discogs usernames and display names are kept to what a page can show.
+MAX_LENGTH = {"name": 64, "discogs_username": 100, "display_name": 100}
 OPTIONAL_FIELDS = ("display_name",)
 
 
@@ -121,6 +124,10 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
                 continue
             if not isinstance(value_node, yaml.ScalarNode) or value_node.tag != "tag:yaml.org,2002:str":
                 problem(_line(value_node), f"{where}.{key}", f"must be a string, got {_kind(value_node)}")
+                continue
+            if len(value_node.value) > MAX_LENGTH.get(key, len(value_node.value)):
+                problem(_line(value_node), f"{where}.{key}", f"is {len(value_node.value)} characters long; at most "
+                        f"{MAX_LENGTH[key]} are allowed")
                 continue
             values[key] = value_node.value
         for key in REQUIRED_FIELDS:

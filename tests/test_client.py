@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -81,6 +83,15 @@ def test_retry_after_is_a_floor_for_the_wait(client_for, fake):
     client.identity()
     assert client.stats.rate_limited == 1
     assert client.stats.backoff_seconds >= 0.4
+
+
+def test_a_retry_after_of_a_day_fails_fast_with_a_clear_error(client_for, fake):
+    fake.inject("ratelimit", count=1, retry_after=86400)
+    client = client_for("alice")
+    started = time.monotonic()
+    with pytest.raises(TransientError, match=r"asking to wait 86400 s \(Retry-After\)"):
+        client.identity()
+    assert time.monotonic() - started < 5 and client.stats.requests == 1
 
 
 def test_dropped_connections_and_slow_answers_are_retried(client_for, fake):

@@ -62,6 +62,10 @@ def test_valid_registry_keeps_order_fields_and_lines():
         ("users:\n  - just-a-string\n", "users.yaml:2: users[0]: must be a mapping"),
         ("users: nobody\n", "users.yaml:1: users: must be a list"),
         ("users:\n  - name: a\n   discogs_username: a\n", "not valid YAML"),
+        ("users:\n  - name: " + "a" * 65 + "\n    discogs_username: a\n    visibility: public\n",
+         ".name: is 65 characters long; at most 64 are allowed"),
+        ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n    display_name: " + "x" * 300
+         + "\n", "users.yaml:5: users[0] ('a').display_name: is 300 characters long; at most 100"),
     ],
 )
 def test_each_mistake_names_file_line_and_field(text, expected):

@@ -28,6 +28,7 @@ from pipeline.errors import ConfigError
 SORT_KEYS = ("label", "artist", "title", "catno", "format", "rating", "added", "year")
 MAX_PER_PAGE = 100
 ACCEPT = "application/vnd.discogs.v2.discogs+json"
+MAX_RETRY_AFTER = 300.0  # seconds; Discogs' own window is 60 s
 
 
 @dataclass
@@ -219,14 +220,20 @@ class DiscogsClient:
         status = response.status_code
         budget = ServerBudget.from_headers(response.headers)
         self.limiter.observe(budget)
-        if status == 429:
-            self.stats.rate_limited += 1
-            if budget.remaining is None:
-                self.limiter.exhaust()
-            raise _Retryable("HTTP 429 (rate limited)", status=429, retry_after=_retry_after(response))
-        if status >= 500:
-            raise _Retryable(f"HTTP {status}", status=status, retry_after=_retry_after(response))
         where = f"{self._who()}{method} {path}"
+        if status == 429 or status >= 500:
+            retry_after = _retry_after(response)
+            if status == 429:
+                self.stats.rate_limited += 1
+                if budget.remaining is None:
+                    self.limiter.exhaust()
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+                # A proxy's `Retry-After: 86400` must not hang a build for a day; the next run tries again.
+                raise TransientError(f"{where}: HTTP {status} asking to wait {retry_after:.0f} s (Retry-After), "
+                                     f"more than the {MAX_RETRY_AFTER:.0f} s this client waits; try again later",
+                                     status=status, path=path, user=self.user)
+            raise _Retryable("HTTP 429 (rate limited)" if status == 429 else f"HTTP {status}", status=status,
+                             retry_after=retry_after)
         if status in (401, 403):
             hint = (f"; run `discogs-site connect {self.user}` again" if self.user and status == 401 else "")
             raise AuthError(f"{where}: HTTP {status}: {_message(response)}{hint}", status=status, path=path,
