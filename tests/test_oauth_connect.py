@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -111,3 +113,26 @@ def test_personal_token_is_checked_then_stored(fake_env, vault):
     with pytest.raises(AuthError, match="HTTP 401"):
         connect_personal(USERS[1], vault, "not-a-real-token")
     assert Vault.open(vault.path).names() == ["al"]
+
+
+def test_the_callback_server_ignores_strangers_and_idle_connections_and_exits_promptly(fake_env, vault):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    approve = person("approve", "alice")
+    idle: list[socket.socket] = []
+
+    def show(message: str) -> None:
+        idle.append(socket.create_connection(("127.0.0.1", port)))  # connects and never says a word
+        stranger = requests.get(f"http://127.0.0.1:{port}/discogs-site/callback",
+                                params={"oauth_token": "someone-else", "oauth_verifier": "x"}, timeout=5)
+        assert stranger.status_code == 404
+        approve(message)
+
+    started = time.monotonic()
+    identity = connect_oauth(USERS[0], vault, CONSUMER, show=show, open_browser=False, timeout=10,
+                             callback_port=port)
+    assert identity.username == "alice" and time.monotonic() - started < 4
+    assert Vault.open(vault.path).account("al") == "alice"
+    for connection in idle:
+        connection.close()

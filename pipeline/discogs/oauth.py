@@ -10,7 +10,7 @@ import threading
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pipeline import config
@@ -38,24 +38,37 @@ class _Callback:
 
 
 class CallbackServer:
-    """A one-shot HTTP server on 127.0.0.1 that receives Discogs' redirect after the person answers."""
+    """A one-shot HTTP server on 127.0.0.1 that receives Discogs' redirect after the person answers.
+
+    Only a redirect carrying the pending request token counts: anything else on the port (a scanner,
+    a stale tab, another program) is answered 404 and ignored. Each connection gets a few seconds to
+    send its request, and connections are served on daemon threads, so an idle one can neither block
+    the real callback nor keep the command from exiting.
+    """
+
+    IDLE_SECONDS = 5.0
 
     def __init__(self, port: int = 0) -> None:
         self.result = _Callback()
         self.received = threading.Event()
+        self.expected: str | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = self.IDLE_SECONDS
+
             def log_message(self, format: str, *args: object) -> None:  # keeps the verifier out of stderr
                 return
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                if parts.path != CALLBACK_PATH:
+                query = dict(parse_qsl(parts.query))
+                token = query.get("oauth_token") or query.get("denied")  # a denial names the token as `denied`
+                if parts.path != CALLBACK_PATH or outer.expected is None or token != outer.expected \
+                        or outer.received.is_set():
                     self.send_error(404)
                     return
-                query = dict(parse_qsl(parts.query))
-                outer.result = _Callback(query.get("oauth_token"), query.get("oauth_verifier"),
+                outer.result = _Callback(token, query.get("oauth_verifier"),
                                          denied="denied" in query or "oauth_verifier" not in query)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -64,13 +77,18 @@ class CallbackServer:
                 self.wfile.write(_DONE_PAGE)
                 outer.received.set()
 
-        self._httpd = HTTPServer(("127.0.0.1", port), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}{CALLBACK_PATH}"
+
+    def expect(self, token: str) -> None:
+        """The request token whose redirect this server waits for."""
+        self.expected = token
 
     def __enter__(self) -> CallbackServer:
         self._thread.start()
@@ -111,6 +129,8 @@ def connect_oauth(
             request = app.post_form("/oauth/request_token", oauth1_auth(consumer, callback_uri=callback),
                                     method="GET")
             token, secret = request["oauth_token"], request.get("oauth_token_secret", "")
+            if server:
+                server.expect(token)
             url = f"{config.authorize_url()}?{urlencode({'oauth_token': token})}"
             show(f"Open this page, sign in to Discogs as {user.discogs_username} and authorize the app:\n  {url}")
             if open_browser:
