@@ -8,6 +8,7 @@ earlier build stored for them, or for anyone no longer registered, is deleted be
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,10 @@ def _error(result: dg.ExecuteInJobResult) -> str:
             error = event.step_failure_data.error
             while error.cause is not None and "dagster" in (error.cls_name or "").lower():
                 error = error.cause
-            return f"{event.step_key}: {error.message.strip().splitlines()[0]}"
+            message = error.message.strip().splitlines()[0]
+            # Our own errors say what went wrong in words; only a bug's class name is worth keeping.
+            message = re.sub(r"^pipeline\.[\w.]+Error: ", "", message)
+            return f"{event.step_key}: {message}"
     return "failed"
 
 
@@ -77,11 +81,11 @@ def preflight(settings: PipelineSettings) -> None:
 
 
 def build(settings: PipelineSettings, only: list[str] | None = None, *, instance: dg.DagsterInstance | None = None,
-          report=print, dagster_log_level: str = "WARNING") -> tuple[list[UserOutcome], bool]:
+          report=print, dagster_log_level: str = "CRITICAL") -> tuple[list[UserOutcome], bool]:
     """Materialize each selected non-private user's assets, then the site. Returns (outcomes, site_published).
 
-    Dagster's own console log is kept to warnings unless asked (`-v`): every event is stored in the
-    instance anyway, and the progress display says what is happening. Private users are never named
+    Dagster's own console log (stack traces included) stays quiet unless asked (`-v`): every event is
+    stored in the instance anyway, and `report` says what happened, one line per user. Private users are never named
     in what this reports.
     """
     preflight(settings)
@@ -113,8 +117,10 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
         outcome = UserOutcome(name, result.success, time.monotonic() - started, _metadata(result))
         if not result.success:
             outcome.error = _error(result)
-        progress.report(name, "done" if outcome.ok else "failed", 1, 1)
-        report(f"{name}: {'done' if outcome.ok else 'FAILED: ' + outcome.error} ({outcome.seconds:.1f} s)")
+        if outcome.ok:
+            progress.report(name, "done", 1, 1)
+        else:  # one line naming the user and the cause; the trace stays in the run's event log
+            report(f"{name}: FAILED: {outcome.error}")
         outcomes.append(outcome)
     site = dg.materialize(assets, selection=["site_index"], instance=instance, resources=resources,
                           raise_on_error=False, run_config=run_config, tags=owner)

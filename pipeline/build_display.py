@@ -32,7 +32,7 @@ def build_display(console: Console | None = None) -> Iterator[Callable[[str], No
     console = console or Console(file=_own_stderr(), highlight=False)
 
     def say(line: str) -> None:
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     if not console.is_terminal:
         with progress.listening(progress.LineReporter(say)):

@@ -132,7 +132,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = PipelineSettings.from_env(**overrides)
     with build_display() as say:
         outcomes, published = build(settings, args.user or None, report=say,
-                                    dagster_log_level="DEBUG" if args.verbose else "WARNING")
+                                    dagster_log_level="DEBUG" if args.verbose else "CRITICAL")
     print(f"\n{'user':<20} {'result':<7} {'items':>6} {'added':>6} {'requests':>9} {'coverage':>9} {'seconds':>8}")
     for o in outcomes:
         m = o.metadata
@@ -141,9 +141,6 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"{o.name:<20} {'ok' if o.ok else 'FAILED':<7} {m.get('collection.items', '–')!s:>6} "
               f"{m.get('collection.added', '–')!s:>6} {requests:>9} "
               f"{(f'{coverage:.0%}' if isinstance(coverage, float) else '–'):>9} {o.seconds:>8.1f}")
-    for o in outcomes:
-        if not o.ok:
-            print(f"  {o.name}: {o.error}", file=sys.stderr)
     print(f"site: {'published to ' + settings.output_dir if published else 'NOT published'}")
     return 0 if published and all(o.ok for o in outcomes) else 1
 

@@ -73,7 +73,8 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
                 outcomes, published = build(settings, instance=open_instance(workdir / "dagster"), report=say)
             print(f"\n{'user':<6} {'visibility':<10} {'items':>6} {'requests':>9} {'masters: dump':>14} "
                   f"{'API':>5} {'seconds':>8}")
-            for user, outcome in zip(load_users(users_file), outcomes, strict=True):
+            built = [u for u in load_users(users_file) if u.visibility is not Visibility.PRIVATE]
+            for user, outcome in zip(built, outcomes, strict=True):
                 m = outcome.metadata
                 spent = int(m.get("collection.requests", 0)) + int(m.get("master_enrichment.requests", 0))
                 print(f"{user.name:<6} {user.visibility.value:<10} {m.get('collection.items', 0):>6} {spent:>9} "

@@ -134,3 +134,21 @@ def test_a_killed_builds_run_is_reaped_and_frees_the_pool(site, tmp_path):
     assert done.returncode == 0, done.stderr
     statuses = [r.status for r in dg.DagsterInstance.get().get_runs(dg.RunsFilter(tags={"discogs-site/user": "al"}))]
     assert sorted(s.value for s in statuses) == ["FAILURE", "SUCCESS"]
+
+
+def test_a_failed_user_is_one_line_naming_the_user_and_cause_without_a_trace(site, pipeline_world, tmp_path):
+    settings, fake, _ = site
+    pipeline_world.revoke("obi")
+    command, env = _cli(settings, tmp_path)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Trace" not in done.stderr + done.stdout and "dagster._core" not in done.stderr
+    failed = [line for line in done.stderr.splitlines() if "ob" in line and "FAILED" in line]
+    assert failed == ["ob: FAILED: collection: user 'ob': GET /users/obi/collection/folders/0/releases: HTTP 401: "
+                      "You must authenticate to access this resource.; run `discogs-site connect ob` again"]
+    assert "hid" not in done.stderr + done.stdout  # a private user is never named
+    # The whole trace is kept where operators look: the run's event log.
+    runs = dg.DagsterInstance.get().get_runs(dg.RunsFilter(tags={"discogs-site/user": "ob"}))
+    failure = next(e for e in dg.DagsterInstance.get().all_logs(runs[0].run_id)
+                   if e.dagster_event and e.dagster_event.is_step_failure)
+    assert failure.dagster_event.step_failure_data.error.cause.stack  # the frames of the AuthError
