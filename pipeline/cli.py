@@ -168,6 +168,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_state(args: argparse.Namespace) -> int:
+    from pipeline.state_seal import seal, unseal
+    from pipeline.vault import keys_from_env
+
+    keys = keys_from_env()
+    state = Path(args.state or config.state_dir())
+    if args.state_command == "seal":
+        count = seal(state, args.archive, keys)
+        print(f"Sealed {count} state file{'s' if count != 1 else ''} of {state} into {args.archive} (encrypted with "
+              "DISCOGS_SITE_KEY)")
+    else:
+        count = unseal(args.archive, state, keys)
+        print(f"Unsealed {count} state file{'s' if count != 1 else ''} from {args.archive} into {state}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from pipeline.serve import serve_site
 
@@ -239,6 +255,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="per user: connected, items, last sync, coverage, last error, page URL")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("state", help="seal the per-user state into an encrypted archive for a shared cache, or back")
+    state_sub = p.add_subparsers(dest="state_command", required=True, metavar="ACTION")
+    for action, text in (("seal", "encrypt collections, stats, staged pages and run storage into ARCHIVE"),
+                         ("unseal", "replace them with what ARCHIVE holds")):
+        a = state_sub.add_parser(action, help=text)
+        a.add_argument("archive", type=Path, metavar="ARCHIVE")
+        a.add_argument("--state", type=Path, help="pipeline state directory (default: $DISCOGS_SITE_STATE or .state)")
+        a.set_defaults(func=cmd_state)
 
     p = sub.add_parser("serve", help="preview the built site on 127.0.0.1")
     p.add_argument("--output", type=Path, help="the built site (default: $DISCOGS_SITE_OUTPUT or output)")

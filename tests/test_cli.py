@@ -17,7 +17,7 @@ from pipeline.discogs.fake import personal_token_for
 from tests.conftest import KNOWN_SECRETS
 
 SUBCOMMANDS = [["connect"], ["disconnect"], ["rotate-key"], ["keygen"], ["users"], ["users", "validate"],
-               ["fake-discogs"], ["demo"]]
+               ["fake-discogs"], ["demo"], ["state"], ["state", "seal"], ["state", "unseal"]]
 USERS_YAML = "users:\n  - name: al\n    discogs_username: alice\n    visibility: public\n"
 
 

@@ -151,3 +151,42 @@ def test_the_masters_dump_step_downloads_once_a_month_and_never_fails_the_build(
     done, _, _ = run_build_step(settings, fake, tmp_path, "", step="masters-dump", **env)
     assert "already imported" in done.stdout
     assert [s.method for s in fake.requests("/data/")] == ["HEAD"]
+
+
+def test_the_actions_cache_holds_no_plaintext_collection_and_unseals_to_the_same_state(site, pipeline_world,
+                                                                                        tmp_path):
+    from cryptography.fernet import Fernet
+
+    settings, fake, _ = site
+    marker = "Plaintext Marker Qzx"  # a title only a collection holds, never a master
+    with pipeline_world.lock:
+        pipeline_world.user("alice").items[0]["basic_information"]["title"] = marker
+        pipeline_world.version += 1
+    run_build_step(settings, fake, tmp_path, "")
+    done, _, _ = run_build_step(settings, fake, tmp_path, "", step="seal")
+    assert "Sealed" in done.stdout
+    work = tmp_path / "checkout"
+    steps = load("build.yml")["jobs"]["build"]["steps"]
+    saved = next(s for s in steps if s.get("uses", "").startswith("actions/cache/save"))["with"]["path"].split()
+    restored = next(s for s in steps if s.get("uses", "").startswith("actions/cache/restore"))["with"]["path"]
+    assert restored.split() == saved
+    roots = [Path(settings.state_dir) / p.removeprefix(".state/") if p.startswith(".state/") else work / p
+             for p in saved]
+    files = [f for root in roots for f in ([root] if root.is_file() else root.rglob("*")) if f.is_file()]
+    assert work / ".sealed" / "state.bin" in files and Path(settings.state_dir) / "masters.sqlite" in files
+    assert [f for f in files if marker.encode() in f.read_bytes()] == []
+    plain = Fernet(os.environ["DISCOGS_SITE_KEY"].encode()).decrypt((work / ".sealed" / "state.bin").read_bytes())
+    with tarfile.open(fileobj=io.BytesIO(plain), mode="r:gz") as archive:
+        held = [m.name for m in archive.getmembers() if m.isfile() and marker.encode() in archive.extractfile(m).read()]
+    assert "pages/al/collection/releases.json" in held  # sealed, not left behind
+
+    # The next run restores only the cached paths: the per-user state comes back from the seal.
+    for entry in Path(settings.state_dir).iterdir():
+        if not entry.name.startswith("masters.sqlite"):
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    done, _, _ = run_build_step(settings, fake, tmp_path, "", step="unseal")
+    assert "Unsealed" in done.stdout
+    fake.reset_log()
+    run_build_step(settings, fake, tmp_path, "al")
+    assert [s.path for s in fake.requests()] == ["/users/alice/collection/folders/0",
+                                                 "/users/alice/collection/folders/0/releases"]
