@@ -65,7 +65,8 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
             print(f"Registered {len(DEMO_USERS)} users in {users_file}; tokens encrypted in {vault.path}\n")
             settings = PipelineSettings(users_file=str(users_file), vault_file=str(vault.path),
                                         state_dir=str(workdir / "state"), output_dir=str(output),
-                                        api_url=fake.url, rate_limit=str(DEMO_RATE))
+                                        api_url=fake.url, rate_limit=str(DEMO_RATE),
+                                        site_url=f"http://127.0.0.1:{port}" if port else "")
             os.environ["DISCOGS_SITE_KEY"] = key  # the pipeline opens the vault itself
             started = time.monotonic()
             import_demo_dump(world, fake, workdir, settings)

@@ -115,3 +115,15 @@ def test_releases_json_holds_the_table_exactly_even_for_awkward_text(site, pipel
     assert data["columns"] == list(RELEASE_COLUMNS)
     assert data["rows"] == [list(row) for row in expected]
     assert awkward in [row[3] for row in data["rows"]]
+
+
+def test_without_a_site_url_there_is_no_sitemap_and_a_warning_says_why(site):
+    settings, _, instance = site
+    _quiet_build(settings.with_changes(site_url="https://example.org"), instance)
+    output = Path(settings.output_dir)
+    assert (output / "sitemap.xml").is_file()
+    reports: list[str] = []
+    outcomes, published = build(settings, instance=instance, report=reports.append)
+    assert published and not (output / "sitemap.xml").exists()  # the stale one is gone too
+    assert (output / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
+    assert "site: DISCOGS_SITE_URL is not set: sitemap.xml is left out (a sitemap needs absolute URLs)" in reports
