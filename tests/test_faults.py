@@ -115,13 +115,16 @@ def complete_site(output: Path) -> list[str]:
     """What a reader would miss right now: pages absent, links to absent files, unreadable JSON."""
     missing = [name for name in ("index.html", "404.html", "robots.txt", "u/index.html")
                if not (output / name).is_file()]
-    for page in output.rglob("*.html"):
+    def served(path: Path) -> bool:  # hidden names are work in progress no host serves (README: deny them)
+        return not any(part.startswith(".") for part in path.relative_to(output).parts)
+
+    for page in filter(served, output.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
         for ref in re.findall(r'(?:src|href)="([^"#?:]+)"', text):
             target = (page.parent / ref).resolve() if not ref.startswith("/") else output / ref.lstrip("/")
             if not (target.is_file() or (target / "index.html").is_file()):
                 missing.append(f"{page.relative_to(output)} -> {ref}")
-    for data in output.rglob("*.json"):
+    for data in filter(served, output.rglob("*.json")):
         try:
             json.loads(data.read_bytes())
         except ValueError:

@@ -97,7 +97,7 @@ def site(tmp_path_factory) -> Site:
         env.setenv("DISCOGS_RATELIMIT_DIR", str(root / "ratelimit"))
         register(root, USERS, {"al": "alice", "ob": "obi", "secretive": "hidden-one"})
         with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
-            settings = settings_for(root, fake, base_path="/collections/")
+            settings = settings_for(root, fake, base_path="/collections/", site_url="https://records.example.org")
             outcomes, published = build(settings, instance=open_instance(root / "dagster"), report=lambda _: None)
     assert published and all(o.ok for o in outcomes)
     unlisted = next(p.name for p in (root / "output" / "u").iterdir() if p.name.startswith("ob-"))

@@ -101,6 +101,6 @@ def test_the_ui_shows_the_graph_and_runs_one_user(webserver):
         time.sleep(0.5)
         status = query(RUN, id=run_id)["runOrError"]["status"]
     assert status == "SUCCESS"
-    assert fake.count("/users/alice/collection/folders/0/releases") == 3
+    assert fake.count("/users/alice/collection/folders/0/releases") == 3 + 1  # every page, then the newest again
     assert not fake.requests("/users/obi")  # one user's partition, nobody else's
-    assert (Path(settings.state_dir) / "pages" / "al" / "collection" / "index.html").exists()
+    assert (Path(settings.state_dir) / "pages" / "al" / "collection" / "releases.json").exists()

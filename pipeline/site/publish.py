@@ -159,6 +159,14 @@ def _remove_unwanted(output: Path, wanted: set[Path]) -> None:
         path = output / name
         if path not in wanted and (path.is_file() or path.is_symlink()):
             path.unlink()
+    users = output / "u"
+    if users.is_dir():
+        for entry in users.iterdir():
+            if entry.is_dir() and not entry.is_symlink() and not any(p.is_relative_to(entry) for p in wanted):
+                # A user no longer published vanishes at once: renamed aside, then deleted at leisure.
+                gone = entry.with_name(f".{entry.name}.{os.getpid()}.gone")
+                entry.rename(gone)
+                shutil.rmtree(gone, ignore_errors=True)
     for top in ("assets", "u"):
         root = output / top
         if not root.is_dir():
