@@ -36,7 +36,9 @@ def check_output_dir(output: Path | str, *, keep: list[Path | str] = ()) -> Path
     protected += [Path(p).expanduser().resolve() for p in keep]
     for guarded in protected:
         if _is_within(guarded, path):
-            what = "the current directory" if guarded == Path.cwd().resolve() else str(guarded)
+            names = {Path.cwd().resolve(): "the current directory", Path.home().resolve(): "your home directory",
+                     Path("/"): "the root directory"}
+            what = names.get(guarded, str(guarded))
             relation = "is" if guarded == path else "contains"
             raise ConfigError(f"{where}: refused: it {relation} {what}, and publishing replaces what it holds; "
                               "choose a directory of its own, e.g. output/")
