@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -303,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # Dagster's storage migrations chatter at INFO on every new instance
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    os.umask(0o077)  # state, caches and logs are the operator's alone; a publish sets its own files' modes
     try:
         args.users = args.users or config.users_path()
         args.vault = args.vault or config.vault_path()
