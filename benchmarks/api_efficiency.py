@@ -1,7 +1,7 @@
 """API efficiency: requests the pipeline spends against the theoretical minimum, on the fake Discogs API.
 
-First sync: ceil(N/100) pages + distinct masters is the least any tool can do (ours adds one folder
-count). Refresh of an unchanged collection: target 2. After k additions: their pages + new masters.
+First sync: ceil(N/100) pages + distinct masters is the least any tool can do (ours adds one closing
+read of the newest page, which proves nothing changed mid-pass; none when one page holds everything). Refresh of an unchanged collection: target 2. After k additions: their pages + new masters.
 Two users sharing half their masters: the shared ones must be fetched once.
 
     .venv/bin/python -m benchmarks.api_efficiency [--sizes 100,1500,10000]
@@ -110,7 +110,7 @@ def main() -> None:
           f"{len(masters_of(world, 'ann'))}: {spent:,} requests, "
           f"minimum {minimum:,} (ratio {spent / minimum:.3f})")
     print("bounds: +k items may cost ceil(k/100)+1 pages, the folder count and their new masters; "
-          "the minimum for a first sync is ceil(N/100) pages + distinct masters (the folder count is the +1)")
+          "the minimum for a first sync is ceil(N/100) pages + distinct masters (the closing read is the +1)")
 
 
 if __name__ == "__main__":
