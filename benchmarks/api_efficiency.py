@@ -1,7 +1,8 @@
 """API efficiency: requests the pipeline spends against the theoretical minimum, on the fake Discogs API.
 
 First sync: ceil(N/100) pages + distinct masters is the least any tool can do (ours adds one closing
-read of the newest page, which proves nothing changed mid-pass; none when one page holds everything). Refresh of an unchanged collection: target 2. After k additions: their pages + new masters.
+read of the newest page, which proves nothing changed mid-pass; none when one page holds everything).
+Refresh of an unchanged collection: target 2. After k additions: their pages + new masters.
 Two users sharing half their masters: the shared ones must be fetched once.
 
     .venv/bin/python -m benchmarks.api_efficiency [--sizes 100,1500,10000]

@@ -30,12 +30,12 @@ def export_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = "=+-@\t\r"
 
 
 def spreadsheet_safe(value: Any) -> Any:
     """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's CSV-injection rule)."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+    return "'" + value if value.__class__ is str and value and value[0] in FORMULA_STARTS else value
 
 
 def export_csv(rows: list[dict[str, Any]]) -> bytes:
@@ -44,9 +44,9 @@ def export_csv(rows: list[dict[str, Any]]) -> bytes:
     export.json keeps the exact text: only spreadsheets evaluate cells.
     """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows([spreadsheet_safe(v) for v in row.values()] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
