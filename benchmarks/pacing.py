@@ -23,9 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,6 +35,7 @@ from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.credentials import PersonalToken
 from pipeline.discogs.fake import personal_token_for
+from pipeline.discogs.fake.process import FakeProcess
 from pipeline.discogs.ratelimit import SharedRateLimiter
 from pipeline.masters import MasterCache, enrich
 from pipeline.sync import sync_collection
@@ -45,33 +43,6 @@ from pipeline.sync import sync_collection
 USER = "bench"
 REAL_WINDOW = 60.0
 USER_AGENT = "discogs-site-pacing-benchmark/1.0"
-
-
-class FakeProcess:
-    """`discogs-site fake-discogs` in a child process, so its threads never share our interpreter lock."""
-
-    def __init__(self, items: int, rate: RateLimit, latency: float) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        command = [sys.executable, "-m", "pipeline.cli", "fake-discogs", "--port", str(port), "--generate",
-                   f"{USER}:{items}", "--rate-limit", str(rate.requests), "--window", f"{rate.seconds:g}"]
-        if latency:
-            command += ["--latency", f"{latency:g}"]
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if "fake Discogs API on" not in (self.process.stdout.readline() or ""):
-            raise SystemExit(f"the fake Discogs API did not start: {self.process.stderr.read()}")
-
-    def log(self) -> list[dict]:
-        return requests.get(f"{self.url}/_fake/requests", timeout=30).json()["requests"]
-
-    def clear(self) -> None:
-        requests.delete(f"{self.url}/_fake/requests", timeout=30)
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 def ours(url: str, rate: RateLimit, workdir: Path) -> None:
@@ -177,7 +148,8 @@ def main() -> None:
     rate = RateLimit(*[float(p) if i else int(p) for i, p in enumerate(args.rate.split("/"))])
     rows = []
     for latency_ms in (float(x) for x in args.latency_ms.split(",")):
-        fake = FakeProcess(args.items, rate, latency_ms / 1000 * rate.seconds / REAL_WINDOW)
+        fake = FakeProcess(f"{USER}:{args.items}", rate_limit=rate.requests, window=rate.seconds,
+                           latency=latency_ms / 1000 * rate.seconds / REAL_WINDOW)
         try:
             results = [measure(fake, name, rate) for name in CONTENDERS]
         finally:

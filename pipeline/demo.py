@@ -19,7 +19,8 @@ from pipeline.build import build, open_instance
 from pipeline.build_display import build_display
 from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
-from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
+from pipeline.discogs.fake import generate_world, personal_token_for
+from pipeline.discogs.fake.process import FakeProcess
 from pipeline.discogs.oauth import connect_personal
 from pipeline.dump.generate import world_masters, write_dump
 from pipeline.dump.update import update
@@ -52,7 +53,8 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
     world = generate_world(spec)
     workdir = Path(tempfile.mkdtemp(prefix="discogs-site-demo-"))
     try:
-        with FakeDiscogs(world, rate_limit=DEMO_RATE.requests, window=DEMO_RATE.seconds,
+        # The same world (same spec, same seed) served by a child process, as a real server would be.
+        with FakeProcess(spec, rate_limit=DEMO_RATE.requests, window=DEMO_RATE.seconds,
                          dumps_dir=workdir / "dumps") as fake:
             print(f"Fake Discogs API: {fake.url} ({DEMO_RATE.requests} requests per {DEMO_RATE.seconds:g} s)")
             users_file = workdir / "users.yaml"
@@ -98,7 +100,7 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def import_demo_dump(world, fake: FakeDiscogs, workdir: Path, settings: PipelineSettings) -> None:
+def import_demo_dump(world, fake: FakeProcess, workdir: Path, settings: PipelineSettings) -> None:
     """Publish a generated masters dump on the fake server and import it the way operators do (`latest`)."""
     month = datetime.now(UTC).date().replace(day=1)
     write_dump(workdir / "dumps", month, world_masters(world, leave_out=DEMO_DUMP_LEAVES_OUT))
