@@ -1,9 +1,9 @@
 """`discogs-site demo`: a generated fake Discogs world, three registered users, the whole pipeline, a site.
 
 Everything it creates lives in a temporary directory (users.yaml, a vault under a throw-away key, a
-generated masters dump) and the fake API runs in this process, so Ctrl-C leaves nothing behind. The
-dump leaves a fifth of the masters out, as if they were newer than it, so the build shows both paths:
-most masters from the dump, the rest through the API.
+generated masters dump) and the fake API runs in a child process that ends with the demo, so Ctrl-C
+leaves nothing behind. The dump leaves a fifth of the masters out, as if they were newer than it, so
+the build shows both paths: most masters from the dump, the rest through the API.
 """
 
 from __future__ import annotations
