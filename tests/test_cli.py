@@ -17,7 +17,9 @@ from pipeline.discogs.fake import personal_token_for
 from tests.conftest import KNOWN_SECRETS
 
 SUBCOMMANDS = [["connect"], ["disconnect"], ["rotate-key"], ["keygen"], ["users"], ["users", "validate"],
-               ["fake-discogs"], ["demo"], ["state"], ["state", "seal"], ["state", "unseal"]]
+               ["fake-discogs"], ["demo"], ["state"], ["state", "seal"], ["state", "unseal"], ["build"], ["status"],
+               ["serve"], ["masters-dump"], ["masters-dump", "import"], ["masters-dump", "status"],
+               ["masters-dump", "generate"]]
 USERS_YAML = "users:\n  - name: al\n    discogs_username: alice\n    visibility: public\n"
 
 
@@ -34,10 +36,15 @@ def test_every_subcommand_has_help(words, capsys):
     assert "usage: discogs-site" in capsys.readouterr().out
 
 
+COMMANDS = ["connect", "disconnect", "rotate-key", "keygen", "users", "fake-discogs", "masters-dump", "build",
+            "status", "state", "serve", "demo"]
+
+
 def test_parser_lists_every_subcommand():
+    """Each command is its own entry of `--help`, in order: a missing one cannot hide inside another's name."""
     help_text = build_parser().format_help()
-    for words in SUBCOMMANDS:
-        assert words[0] in help_text
+    assert re.findall(r"^    (\S+)", help_text, re.MULTILINE) == COMMANDS
+    assert {words[0] for words in SUBCOMMANDS} == set(COMMANDS)
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["connect"], ["fake-discogs", "--rate-limit", "0"],

@@ -55,6 +55,7 @@ def test_fault_invariants(fault, site, pipeline_world, monkeypatch):
     fake.reset_log()
     fake.inject(**FAULTS[fault])
     outcomes, published = build(settings, instance=instance, report=lambda _: None)
+    assert fake.faults.pending() == [], "the fault never fired (or not as often as armed)"
     by_name = {o.name: o for o in outcomes}
     assert by_name["ob"].ok and "hid" not in by_name, "users the fault did not touch build normally"
     assert stored_masters(settings) >= before_masters

@@ -8,6 +8,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from pipeline.build import build
 from pipeline.site.exports import EXPORT_COLUMNS
 from pipeline.site.publish import publish_site
@@ -127,3 +129,42 @@ def test_without_a_site_url_there_is_no_sitemap_and_a_warning_says_why(site):
     assert published and not (output / "sitemap.xml").exists()  # the stale one is gone too
     assert (output / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
     assert "site: DISCOGS_SITE_URL is not set: sitemap.xml is left out (a sitemap needs absolute URLs)" in reports
+
+
+def test_a_download_that_does_not_match_the_pinned_hash_is_refused_and_never_cached(tmp_path, monkeypatch):
+    """A registry (or mirror) serving another file: refused, whatever the file holds. No real registry needed."""
+    import http.server
+    import tarfile
+    import threading
+
+    from pipeline.errors import SiteError
+
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as archive:
+        payload = b"alert('not Chart.js')"
+        member = tarfile.TarInfo(CHART_JS.member)
+        member.size = len(payload)
+        archive.addfile(member, io.BytesIO(payload))
+    served: list[str] = []
+
+    class Registry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(packed.getvalue())))
+            self.end_headers()
+            self.wfile.write(packed.getvalue())
+
+        def log_message(self, *_: object) -> None:
+            return
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Registry) as registry:
+        threading.Thread(target=registry.serve_forever, daemon=True).start()
+        monkeypatch.setenv("DISCOGS_SITE_NPM_REGISTRY", f"http://127.0.0.1:{registry.server_address[1]}")
+        try:
+            with pytest.raises(SiteError, match="does not match the pinned integrity of chart.js@"):
+                tarball(CHART_JS, tmp_path)
+        finally:
+            registry.shutdown()
+    assert served == [f"/chart.js/-/{CHART_JS.tarball}"]
+    assert not (tmp_path / "npm" / CHART_JS.tarball).exists()

@@ -117,3 +117,41 @@ def test_remove_and_atomic_save_leave_no_temporary_files(vault_file):
     assert vault.remove("ann") and not vault.remove("ann")
     assert Vault.open(vault_file).names() == ["bob"]
     assert [p.name for p in vault_file.parent.iterdir() if p.name.startswith(".vault")] == []
+
+
+SAVE_FOREVER = """
+import sys
+from pathlib import Path
+from pipeline.discogs.credentials import PersonalToken
+from pipeline.vault import Vault
+vault = Vault.open(Path(sys.argv[1]))
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+    vault.put(f"user-{n % 400}", PersonalToken("t" * 2000))
+"""
+
+
+def test_a_kill_at_any_instant_of_a_save_leaves_a_vault_that_opens(tmp_path):
+    """Saves write beside the file and rename: a plain overwrite killed midway would leave half a vault."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "vault.json"
+    vault = Vault.open(path)
+    for n in range(400):  # about 1.2 MB, so a write takes long enough to be interrupted
+        vault._entries[f"user-{n}"] = vault._keys.encrypt(json.dumps(
+            {"user": f"user-{n}", **PersonalToken("t" * 2000).to_dict()}).encode()).decode()
+    vault.save()
+    rng = random.Random(3)
+    for attempt in range(15):
+        writer = subprocess.Popen([sys.executable, "-c", SAVE_FOREVER, str(path)], stdout=subprocess.PIPE, text=True)
+        assert writer.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 0.3))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        Vault.open(path)  # raises if the kill left a damaged file
