@@ -148,7 +148,7 @@ def test_a_kill_at_any_instant_of_a_save_leaves_a_vault_that_opens(tmp_path):
             {"user": f"user-{n}", **PersonalToken("t" * 2000).to_dict()}).encode()).decode()
     vault.save()
     rng = random.Random(3)
-    for attempt in range(15):
+    for _ in range(15):
         writer = subprocess.Popen([sys.executable, "-c", SAVE_FOREVER, str(path)], stdout=subprocess.PIPE, text=True)
         assert writer.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.3))
