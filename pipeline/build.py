@@ -25,7 +25,6 @@ from pipeline.site.output_guard import check_output_dir
 from pipeline.state_prune import prune_runs, prune_state
 from pipeline.vault import Vault
 
-PER_USER = ("collection", "master_enrichment", "collection_stats", "user_pages")
 PRIVATE_UMASK = 0o077  # state, Dagster's storage and logs are the owner's alone; publishing sets its own modes
 
 __all__ = ["UserOutcome", "build", "open_instance", "preflight"]
@@ -40,7 +39,7 @@ class UserOutcome:
     error: str = ""
 
 
-def _metadata(result: dg.ExecuteInJobResult) -> dict[str, object]:
+def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
     found: dict[str, object] = {}
     for event in result.get_asset_materialization_events():
         for key, value in event.materialization.metadata.items():
@@ -48,7 +47,7 @@ def _metadata(result: dg.ExecuteInJobResult) -> dict[str, object]:
     return found
 
 
-def _error(result: dg.ExecuteInJobResult) -> str:
+def _error(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
@@ -102,18 +101,17 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     keep = {u.name for u in users if u.visibility is not Visibility.PRIVATE}
     prune_state(Path(settings.state_dir), keep)
     prune_runs(instance, keep, {"refresh_user"})
+    # The same jobs the schedule and the UI run, so the UI lists these runs under their names.
     defs = build_definitions(settings)
-    assets = list(defs.assets)
-    resources = {"settings": settings}
+    refresh, publish = defs.resolve_job_def("refresh_user"), defs.resolve_job_def("publish_site")
     run_config = {"loggers": {"console": {"config": {"log_level": dagster_log_level}}}}
     owner = {OWNER_TAG: this_process()}
     outcomes = []
     for name in names:
         started = time.monotonic()
         report(f"{name}: building …")
-        result = dg.materialize(assets, selection=list(PER_USER), partition_key=name, instance=instance,
-                                resources=resources, raise_on_error=False,
-                                tags={"discogs-site/user": name, **owner}, run_config=run_config)
+        result = refresh.execute_in_process(partition_key=name, instance=instance, raise_on_error=False,
+                                            tags={"discogs-site/user": name, **owner}, run_config=run_config)
         outcome = UserOutcome(name, result.success, time.monotonic() - started, _metadata(result))
         if not result.success:
             outcome.error = _error(result)
@@ -122,8 +120,7 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
         else:  # one line naming the user and the cause; the trace stays in the run's event log
             report(f"{name}: FAILED: {outcome.error}")
         outcomes.append(outcome)
-    site = dg.materialize(assets, selection=["site_index"], instance=instance, resources=resources,
-                          raise_on_error=False, run_config=run_config, tags=owner)
+    site = publish.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=owner)
     if not site.success:
         report(f"site: FAILED: {_error(site)}; the previous site is unchanged")
     for warning in (_metadata(site).get("site_index.warnings") or "").splitlines():

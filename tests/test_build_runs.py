@@ -152,3 +152,20 @@ def test_a_failed_user_is_one_line_naming_the_user_and_cause_without_a_trace(sit
     failure = next(e for e in dg.DagsterInstance.get().all_logs(runs[0].run_id)
                    if e.dagster_event and e.dagster_event.is_step_failure)
     assert failure.dagster_event.step_failure_data.error.cause.stack  # the frames of the AuthError
+
+
+def test_build_runs_the_named_jobs_and_a_batch_of_refreshes_publishes_once(site):
+    from pipeline.defs.schedules import publish_request
+
+    settings, _, instance = site
+    outcomes, _ = build(settings, instance=instance, report=lambda _: None)
+    assert all(o.ok for o in outcomes)
+    jobs = sorted(r.job_name for r in instance.get_runs())
+    assert jobs == ["publish_site", "refresh_user", "refresh_user"]
+    cursor: list[str] = []
+    first = publish_request(instance, None, cursor.append)
+    assert isinstance(first, dg.RunRequest) and len(cursor) == 1  # two refreshes, one publish
+    again = publish_request(instance, cursor[-1], cursor.append)
+    assert isinstance(again, dg.SkipReason) and len(cursor) == 1
+    build(settings, ["al"], instance=instance, report=lambda _: None)
+    assert isinstance(publish_request(instance, cursor[-1], cursor.append), dg.RunRequest)
