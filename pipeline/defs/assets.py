@@ -19,7 +19,7 @@ from pipeline.instance import POOL
 from pipeline.masters import enrich
 from pipeline.registry import Visibility
 from pipeline.site.publish import publish_site
-from pipeline.site.render import remove_staged, stage_user
+from pipeline.site.render import stage_user
 from pipeline.state_prune import prune_state
 from pipeline.stats import compute_stats, coverage, enriched
 from pipeline.sync import sync_collection
@@ -27,18 +27,13 @@ from pipeline.sync import sync_collection
 COVERAGE_TARGET = 0.9
 
 
-def _private(context: dg.AssetExecutionContext, settings: PipelineSettings) -> bool:
-    user = settings.user(context.partition_key)
-    if user.visibility is Visibility.PRIVATE:
-        context.log.info("user %r is private: nothing is fetched or published", user.name)
-        return True
-    return False
+def _refuse_private(context: dg.AssetExecutionContext, settings: PipelineSettings) -> None:
+    """Private users have no partition; one switched to private since the definitions loaded is not built.
 
-
-def _skipped(*checks: str) -> dg.MaterializeResult:
-    """A private user's step: nothing fetched or written, checks trivially true."""
-    return dg.MaterializeResult(metadata={"skipped": "private user"}, check_results=[
-        dg.AssetCheckResult(check_name=c, passed=True, metadata={"skipped": "private"}) for c in checks])
+    Their stored data is deleted by the next publish; reloading the definitions retires the partition.
+    """
+    if settings.user(context.partition_key).visibility is Visibility.PRIVATE:
+        raise dg.Failure("this user is private now: nothing is fetched or published; reload the definitions")
 
 
 def _stats_usage(before, after) -> dict[str, dg.MetadataValue]:
@@ -68,8 +63,6 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         check_specs=[
             dg.AssetCheckSpec("size_matches_discogs", asset="collection",
                               description="The stored collection holds as many items as Discogs' folder 0 reports."),
-            dg.AssetCheckSpec("unique_instances", asset="collection",
-                              description="No collection instance is stored twice."),
         ],
     )
     def collection(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
@@ -82,9 +75,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         started = time.monotonic()
         store = settings.collections()
         name = context.partition_key
-        if _private(context, settings):
-            store.remove(name)
-            return _skipped("size_matches_discogs", "unique_instances")
+        _refuse_private(context, settings)
         user = settings.user(name)
         with settings.client(user) as client, _progress_in_log(context, name):
             before = client.stats.snapshot()
@@ -94,7 +85,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         store.save(name, result.table, result.state)
         for warning in result.warnings:
             context.log.warning(warning)
-        size, unique = result.table.height, result.table["instance_id"].n_unique()
+        size = result.table.height
         skipped = len(result.skipped)  # unreadable items, remembered from earlier syncs too
         return dg.MaterializeResult(
             metadata={"items": size, "added": result.added, "removed": result.removed, "mode": result.mode,
@@ -105,8 +96,6 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
                                     passed=size + skipped == result.state.folder_count,
                                     metadata={"stored": size, "skipped_bad_items": skipped,
                                               "discogs_folder_count": result.state.folder_count}),
-                dg.AssetCheckResult(check_name="unique_instances", passed=unique == size,
-                                    metadata={"duplicates": size - unique}),
             ],
         )
 
@@ -129,8 +118,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         """
         started = time.monotonic()
         name = context.partition_key
-        if _private(context, settings):
-            return _skipped("coverage")
+        _refuse_private(context, settings)
         table = settings.collections().load(name)
         ids = table["master_id"].to_list() if table is not None else []
         user = settings.user(name)
@@ -159,16 +147,12 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         partitions_def=user_partitions,
         group_name="site",
         deps=[master_enrichment],
-        check_specs=[dg.AssetCheckSpec("totals_match_collection", asset="collection_stats",
-                                       description="The statistics count exactly the items in the collection.")],
     )
     def collection_stats(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
         """Counts by genre, style, format, decade, year, label, artist, month added and rating, with totals (Polars)."""
         name = context.partition_key
         path = settings.stats_dir / f"{name}.json"
-        if _private(context, settings):
-            path.unlink(missing_ok=True)
-            return _skipped("totals_match_collection")
+        _refuse_private(context, settings)
         store = settings.collections()
         table = store.load(name)
         if table is None:
@@ -183,9 +167,6 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         return dg.MaterializeResult(
             metadata={"items": totals["items"], "artists": totals["artists"], "genres": totals["genres"],
                       "coverage": totals["enrichment_coverage"], "path": dg.MetadataValue.path(str(path))},
-            check_results=[dg.AssetCheckResult(check_name="totals_match_collection",
-                                               passed=totals["items"] == table.height,
-                                               metadata={"stats_items": totals["items"], "collection": table.height})],
         )
 
 
@@ -195,9 +176,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
 
         The HTML is drawn at publish time from this and the user's current registry entry."""
         name = context.partition_key
-        if _private(context, settings):
-            remove_staged(settings.pages_staging, name)
-            return dg.MaterializeResult(metadata={"skipped": "private user"})
+        _refuse_private(context, settings)
         stats = json.loads((settings.stats_dir / f"{name}.json").read_text(encoding="utf-8"))
         frame = pl.read_parquet(settings.stats_dir / f"{name}.parquet")
         target = stage_user(name, frame, stats, settings.pages_staging)

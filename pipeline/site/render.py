@@ -85,17 +85,6 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
     return target
 
 
-def remove_staged(staging: Path, name: str) -> bool:
-    """Forget a user's staged data (private, removed); True when there was some."""
-    target = staging / name
-    if not target.exists():
-        return False
-    with staged_lock(staging, name):
-        shutil.rmtree(target, ignore_errors=True)
-    (staging / f".{name}.lock").unlink(missing_ok=True)
-    return True
-
-
 @dataclass
 class StagedUser:
     """What publishing needs of one user, read in one go under their lock."""
