@@ -8,26 +8,33 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 _PATH = re.compile(r"/data/\d{4}/(?P<name>discogs_\d{8}_[A-Za-z]+\.(?:xml\.gz|txt))")
 
 
-def serve_dump_file(handler: BaseHTTPRequestHandler, directory: Path | None, path: str, method: str) -> int:
-    """Answer one request for a dump file; returns the status sent."""
+def serve_dump_file(handler: BaseHTTPRequestHandler, directory: Path | None, path: str, method: str,
+                    note: Callable[[int], None]) -> int:
+    """Answer one request for a dump file; returns the status sent.
+
+    `note` logs the request before the first byte goes out, so a client that has its answer always
+    finds its request in the log.
+    """
     found = _PATH.fullmatch(path)
     file = directory / found["name"] if directory and found else None
     if file is None or not file.is_file():
-        return _reply(handler, 404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+        return _reply(handler, 404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml", note)
     size = file.stat().st_size
     start = 0
     wanted = re.fullmatch(r"bytes=(\d+)-", handler.headers.get("Range", ""))
     if wanted:
         start = int(wanted[1])
         if start >= size:
-            return _reply(handler, 416, b"", "application/xml", {"Content-Range": f"bytes */{size}"})
+            return _reply(handler, 416, b"", "application/xml", note, {"Content-Range": f"bytes */{size}"})
     status = 206 if wanted else 200
+    note(status)
     handler.send_response(status)
     handler.send_header("Content-Type", "text/plain" if file.suffix == ".txt" else "application/x-gzip")
     handler.send_header("Content-Length", str(size - start))
@@ -45,8 +52,9 @@ def serve_dump_file(handler: BaseHTTPRequestHandler, directory: Path | None, pat
     return status
 
 
-def _reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, kind: str,
+def _reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, kind: str, note: Callable[[int], None],
            headers: dict[str, str] | None = None) -> int:
+    note(status)
     handler.send_response(status)
     handler.send_header("Content-Type", kind)
     handler.send_header("Content-Length", str(len(body)))

@@ -198,13 +198,16 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
             client = self.client_address[0]
             if path.startswith("/data/"):  # the data dumps' bucket, not the API: no token, no rate limit
                 fault = fake.faults.take(path)
+
+                def note(status: int) -> None:
+                    fake.record(Served(arrived, method, path, self.headers.get("Range", ""), status, None, client,
+                                       self.headers.get("User-Agent", "")))
+
                 if fault and fault.kind == "drop":
-                    status = 0
+                    note(0)
                     self.close_connection = True
                 else:
-                    status = serve_dump_file(self, fake.dumps_dir, path, method)
-                fake.record(Served(arrived, method, path, self.headers.get("Range", ""), status, None, client,
-                                   self.headers.get("User-Agent", "")))
+                    serve_dump_file(self, fake.dumps_dir, path, method, note)
                 return
             base_url = f"http://{self.headers.get('Host', '127.0.0.1')}"
             fault = fake.faults.take(path)
