@@ -7,9 +7,7 @@ One rule per field lives here (the artist's display name, absent genres, the UTC
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.atomic import replace_atomically, write_atomically
 from pipeline.discogs.records import repaired
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -139,24 +138,11 @@ class CollectionStore:
 
     def save(self, user: str, table: pl.DataFrame, state: SyncState) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        _replace(self.table_path(user), lambda tmp: table.write_parquet(tmp))
+        replace_atomically(self.table_path(user), lambda tmp: table.write_parquet(tmp))
         text = json.dumps(state.__dict__, indent=2)
-        _replace(self.dir / f"{user}.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        write_atomically(self.dir / f"{user}.json", text.encode())
 
     def remove(self, user: str) -> None:
         for suffix in (".parquet", ".json"):
             (self.dir / f"{user}{suffix}").unlink(missing_ok=True)
 
-
-def _replace(path: Path, write) -> None:
-    """Write beside `path`, fsync, then swap in: readers see the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -10,7 +10,6 @@ public master data (the monthly dump is CC0) and is large.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import tarfile
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from cryptography.fernet import InvalidToken, MultiFernet
 
+from pipeline.atomic import write_atomically
 from pipeline.errors import SiteError
 from pipeline.vault import KEY_ENV
 
@@ -44,14 +44,7 @@ def seal(state: Path, archive: Path, keys: MultiFernet) -> int:
                 count += sum(1 for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else 1
     sealed = keys.encrypt(buffer.getvalue())
     archive.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{archive.name}.", dir=archive.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(sealed)
-        os.replace(tmp, archive)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(archive, sealed)
     return count
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from pipeline.atomic import write_atomically
 from pipeline.discogs.credentials import Credentials, credentials_from_dict
 from pipeline.errors import SiteError
 
@@ -137,17 +137,7 @@ class Vault:
         """Write atomically: a crash leaves either the old file or the new one, never half of either."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         document = {"format": FORMAT, "entries": dict(sorted(self._entries.items()))}
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=2)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, (json.dumps(document, indent=2) + "\n").encode())
 
 
 def _read_entries(path: Path) -> dict[str, str]:

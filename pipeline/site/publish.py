@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 from filelock import FileLock
 
+from pipeline.atomic import write_atomically
 from pipeline.registry import User, Visibility
 from pipeline.site.assets import site_assets
 from pipeline.site.output_guard import check_output_dir, mark
@@ -46,14 +47,8 @@ def _write(path: Path, data: bytes) -> bool:
     except FileNotFoundError:
         pass
     _make_dirs(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.chmod(0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # Not flushed to disk: after a power cut the next publish writes the site again.
+    write_atomically(path, data, mode=0o644, durable=False)
     return True
 
 
@@ -159,6 +154,8 @@ def _remove_unwanted(output: Path, wanted: set[Path]) -> None:
         path = output / name
         if path not in wanted and (path.is_file() or path.is_symlink()):
             path.unlink()
+        for leftover in output.glob(f".{name}.*.tmp"):  # a publish killed while writing it
+            leftover.unlink(missing_ok=True)
     users = output / "u"
     if users.is_dir():
         for entry in users.iterdir():

@@ -19,6 +19,7 @@ import requests
 from filelock import FileLock
 
 from pipeline import config
+from pipeline.atomic import write_atomically
 from pipeline.errors import SiteError
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,7 @@ def tarball(spec: NpmFile, cache: Path | None = None) -> bytes:
                 return data
             log.warning("%s in the cache does not match its integrity hash; downloading it again", path)
         data = _download(spec)
-        partial = path.with_suffix(".partial")
-        partial.write_bytes(data)
-        partial.replace(path)
+        write_atomically(path, data, durable=False)
         return data
 
 
