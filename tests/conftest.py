@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,16 @@ def site(tmp_path, pipeline_world):
 
 def masters_of(world, username):
     return {i["basic_information"]["master_id"] for i in world.items(username)} - {0}
+
+
+def served_root(server, prefix: str = "/") -> str:
+    """The URL a `discogs-site serve` process prints once it listens (read from its standard output)."""
+    while True:
+        line = server.stdout.readline()
+        assert line, "serve exited without printing its URL"
+        found = re.search(rf"Open (http://127\.0\.0\.1:\d+{re.escape(prefix)})", line)
+        if found:
+            return found[1]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

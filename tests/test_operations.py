@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline import cli
 from pipeline.build import build
-from tests.conftest import masters_of
+from tests.conftest import masters_of, served_root
 
 
 def test_status_shows_each_user_and_the_last_error(site, pipeline_world, capsys, monkeypatch):
@@ -43,11 +43,7 @@ def test_serve_previews_the_site_under_its_base_path(site, tmp_path):
     server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port", "0"], env=env,
                               stdout=subprocess.PIPE, text=True)
     try:
-        root = None
-        while root is None:
-            line = server.stdout.readline()
-            assert line, "serve exited without printing its URL"
-            root = (re.search(r"Open (http://127\.0\.0\.1:\d+/records/)", line) or [None, None])[1]
+        root = served_root(server, "/records/")
         with urllib.request.urlopen(root) as index:
             assert b"u/al/collection/" in index.read()
         try:

@@ -20,7 +20,7 @@ import pytest
 from pipeline.build import build
 from pipeline.errors import SiteError
 from pipeline.vault import Vault
-from tests.conftest import personal
+from tests.conftest import personal, served_root
 
 
 def _build(settings, instance, only=None):
@@ -65,11 +65,7 @@ def test_no_directory_listing_reveals_an_unlisted_path(site, tmp_path):
     server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port", "0", "--output",
                                str(output)], stdout=subprocess.PIPE, text=True)
     try:
-        root = None
-        while root is None:
-            line = server.stdout.readline()
-            assert line, "serve exited without printing its URL"
-            root = (re.search(r"Open (http://127\.0\.0\.1:\d+/)", line) or [None, None])[1]
+        root = served_root(server)
         for path in ("u/", "u", "assets/", "u/al/", ".discogs-site-output"):
             try:
                 with urllib.request.urlopen(root + path) as answer:
