@@ -97,7 +97,7 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     if len(names) < len(chosen):
         skipped = len(chosen) - len(names)
         report(f"{skipped} private user{'s are' if skipped > 1 else ' is'} not built (nothing fetched or published)")
-    instance = instance or open_instance()
+    instance = instance or open_instance(settings.dagster_home)
     keep = {u.name for u in users if u.visibility is not Visibility.PRIVATE}
     prune_state(Path(settings.state_dir), keep)
     prune_runs(instance, keep, {"refresh_user"})

@@ -130,6 +130,6 @@ def site_url() -> str:
     return _env("DISCOGS_SITE_URL", "").rstrip("/")
 
 
-def dagster_home() -> Path:
+def dagster_home(state: Path | None = None) -> Path:
     """DAGSTER_HOME, else `<state>/dagster` so runs and their history persist beside the state."""
-    return Path(_env("DAGSTER_HOME", str(state_dir() / "dagster")))
+    return Path(_env("DAGSTER_HOME", str((state or state_dir()) / "dagster")))

@@ -169,3 +169,18 @@ def test_build_runs_the_named_jobs_and_a_batch_of_refreshes_publishes_once(site)
     assert isinstance(again, dg.SkipReason) and len(cursor) == 1
     build(settings, ["al"], instance=instance, report=lambda _: None)
     assert isinstance(publish_request(instance, cursor[-1], cursor.append), dg.RunRequest)
+
+
+def test_state_option_moves_everything_stateful_dagster_storage_included(site, tmp_path):
+    settings, _, _ = site
+    command, env = _cli(settings, tmp_path, "--user", "al", "--state", str(tmp_path / "elsewhere"), "--output",
+                        str(tmp_path / "site"))
+    for name in ("DAGSTER_HOME", "DISCOGS_SITE_STATE"):
+        env.pop(name)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    done = subprocess.run(command, env=env, cwd=work, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "elsewhere" / "dagster" / "dagster.yaml").is_file()
+    assert (tmp_path / "elsewhere" / "collections" / "al.parquet").is_file()
+    assert list(work.iterdir()) == []  # no .state left behind in the working directory

@@ -103,4 +103,9 @@ class PipelineSettings(dg.ConfigurableResource):
 
     def protected_paths(self) -> list[Path]:
         """What a publish must never hold: the state, Dagster's home, the registry and the vault."""
-        return [self.state, config.dagster_home(), Path(self.users_file), Path(self.vault_file)]
+        return [self.state, self.dagster_home, Path(self.users_file), Path(self.vault_file)]
+
+    @property
+    def dagster_home(self) -> Path:
+        """DAGSTER_HOME when set, else `<state>/dagster`: `--state DIR` moves Dagster's storage too."""
+        return config.dagster_home(self.state)
