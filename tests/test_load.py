@@ -1,7 +1,9 @@
-"""Load: 200 users and 200,000 items through every step of one `discogs-site build`, memory bounded.
+"""Load: 200,000 items (25 collectors of 8,000) through every step of one `discogs-site build`, memory bounded.
 
 The build runs as its own process (as an operator runs it) so that its peak memory is measured alone;
-the fake API serves the 200 collections from this process.
+the fake API serves the collections from this process. Fewer, larger collections keep the rows and the
+memory at stake while spending a third of the time that 200 users of 1,000 did (per-user run set-up
+dominated that); the per-user cost at scale is the scale issue's benchmark, not this test's.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import pytest
 from pipeline.discogs.fake import FakeDiscogs, generate_world
 from tests.conftest import register
 
-USERS, ITEMS_EACH = 200, 1000
+USERS, ITEMS_EACH = 25, 8000
 PEAK_MIB_BOUND = 1024
 
 
 @pytest.mark.timeout(1200)
-def test_two_hundred_users_and_two_hundred_thousand_items_in_one_build(tmp_path):
+def test_two_hundred_thousand_items_in_one_build_with_bounded_memory(tmp_path):
     names = [f"collector-{i:03d}" for i in range(USERS)]
     world = generate_world(",".join(f"{n}:{ITEMS_EACH}" for n in names), catalog_size=3000)
     register(tmp_path, "users:\n" + "".join(f"  - name: {n}\n    discogs_username: {n}\n    visibility: public\n"
