@@ -8,11 +8,19 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from pipeline.site.vendor import VENDORED, vendored_file
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "site_templates"
+
+def _templates() -> Path:
+    """`pipeline/site_templates` in an installed wheel; the top-level `site_templates/` in the source tree."""
+    packaged = Path(str(resources.files("pipeline"))) / "site_templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "site_templates"
+
+
+TEMPLATES = _templates()
 STATIC = TEMPLATES / "static"
 
 
