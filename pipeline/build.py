@@ -8,7 +8,6 @@ earlier build stored for them, or for anyone no longer registered, is deleted be
 from __future__ import annotations
 
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from pipeline import config, progress
 from pipeline.defs.factory import build_definitions
 from pipeline.defs.resources import PipelineSettings
 from pipeline.errors import ConfigError
+from pipeline.failures import failure_line
 from pipeline.instance import OWNER_TAG, open_instance, this_process
 from pipeline.registry import Visibility, find_user
 from pipeline.site.output_guard import check_output_dir
@@ -50,13 +50,7 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
 def _error(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None and "dagster" in (error.cls_name or "").lower():
-                error = error.cause
-            message = error.message.strip().splitlines()[0]
-            # Our own errors say what went wrong in words; only a bug's class name is worth keeping.
-            message = re.sub(r"^pipeline\.[\w.]+Error: ", "", message)
-            return f"{event.step_key}: {message}"
+            return f"{event.step_key}: {failure_line(event.step_failure_data.error)}"
     return "failed"
 
 

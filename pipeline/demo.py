@@ -27,7 +27,7 @@ from pipeline.dump.update import update
 from pipeline.registry import Visibility, load_users
 from pipeline.serve import serve_site
 from pipeline.site.output_guard import check_output_dir
-from pipeline.site.paths import user_dir
+from pipeline.site.paths import page_path
 from pipeline.vault import Vault, generate_key, parse_keys
 
 # (site name, Discogs username, items, site visibility, Discogs collection public?)
@@ -89,7 +89,7 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
                 return 1
             print(f"Site written to {output.resolve()}")
             if serve:
-                pages = [(f"{u.label} ({u.visibility.value})", f"u/{user_dir(u)}/collection/")
+                pages = [(f"{u.label} ({u.visibility.value})", page_path(u))
                          for u in load_users(users_file) if u.visibility is not Visibility.PRIVATE]
                 serve_site(output, port, pages=pages)
             return 0 if all(o.ok for o in outcomes) else 1

@@ -9,8 +9,9 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from pipeline.defs.resources import PipelineSettings
 from pipeline.errors import SiteError
+from pipeline.failures import failure_line
 from pipeline.registry import Visibility
-from pipeline.site.paths import user_dir
+from pipeline.site.paths import page_path
 from pipeline.vault import Vault
 
 
@@ -41,10 +42,7 @@ def _last_error(instance: DagsterInstance | None, name: str) -> str:
                     continue
                 data = event.dagster_event.step_failure_data
                 if data.error:
-                    error = data.error
-                    while error.cause is not None and "dagster" in (error.cls_name or "").lower():
-                        error = error.cause
-                    return error.message.strip().splitlines()[0]
+                    return failure_line(data.error)
             return f"run {runs[0].run_id[:8]} failed"
     return ""
 
@@ -61,7 +59,7 @@ def collect(settings: PipelineSettings, instance: DagsterInstance | None = None)
         private = user.visibility is Visibility.PRIVATE
         connected = ("yes" if user.name in vault else "no") if vault else f"unknown ({vault_problem})"
         table, state = store.load(user.name), store.load_state(user.name)
-        stats_file = settings.stats_dir / f"{user.name}.json"
+        stats_file = settings.stats_json(user.name)
         coverage = ""
         if stats_file.exists():
             coverage = f"{json.loads(stats_file.read_text(encoding='utf-8'))['totals']['enrichment_coverage']:.0%}"
@@ -69,7 +67,7 @@ def collect(settings: PipelineSettings, instance: DagsterInstance | None = None)
             url = "(private: not published)"
         else:
             try:
-                url = f"{settings.site_url}{settings.base_path}u/{user_dir(user)}/collection/"
+                url = f"{settings.site_url}{settings.base_path}{page_path(user)}"
             except SiteError as exc:
                 url = f"(unknown: {exc})"
         rows.append(UserStatus(user.name, user.visibility.value, connected,

@@ -151,7 +151,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
     def collection_stats(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
         """Counts by genre, style, format, decade, year, label, artist, month added and rating, with totals (Polars)."""
         name = context.partition_key
-        path = settings.stats_dir / f"{name}.json"
+        path = settings.stats_json(name)
         _refuse_private(context, settings)
         store = settings.collections()
         table = store.load(name)
@@ -162,7 +162,7 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         stats = compute_stats(frame, synced_at=store.load_state(name).synced_at)
         settings.stats_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
-        frame.write_parquet(settings.stats_dir / f"{name}.parquet")
+        frame.write_parquet(settings.stats_parquet(name))
         totals = stats["totals"]
         return dg.MaterializeResult(
             metadata={"items": totals["items"], "artists": totals["artists"], "genres": totals["genres"],
@@ -177,8 +177,8 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         The HTML is drawn at publish time from this and the user's current registry entry."""
         name = context.partition_key
         _refuse_private(context, settings)
-        stats = json.loads((settings.stats_dir / f"{name}.json").read_text(encoding="utf-8"))
-        frame = pl.read_parquet(settings.stats_dir / f"{name}.parquet")
+        stats = json.loads(settings.stats_json(name).read_text(encoding="utf-8"))
+        frame = pl.read_parquet(settings.stats_parquet(name))
         target = stage_user(name, frame, stats, settings.pages_staging)
         return dg.MaterializeResult(metadata={"items": frame.height, "staged": dg.MetadataValue.path(str(target))})
 

@@ -101,6 +101,14 @@ class PipelineSettings(dg.ConfigurableResource):
     def stats_dir(self) -> Path:
         return self.state / "stats"
 
+    def stats_json(self, name: str) -> Path:
+        """The user's statistics (the `collection_stats` asset) as JSON."""
+        return self.stats_dir / f"{name}.json"
+
+    def stats_parquet(self, name: str) -> Path:
+        """The user's collection joined with its masters, as the stats saw it."""
+        return self.stats_dir / f"{name}.parquet"
+
     def protected_paths(self) -> list[Path]:
         """What a publish must never hold: the state, Dagster's home, the registry and the vault."""
         return [self.state, self.dagster_home, Path(self.users_file), Path(self.vault_file)]

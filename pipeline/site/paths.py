@@ -24,6 +24,11 @@ def url_secret() -> bytes:
     return secret.encode()
 
 
+def page_path(user: User) -> str:
+    """The user's dashboard under the site's root, e.g. `u/vera/collection/`."""
+    return f"u/{user_dir(user)}/collection/"
+
+
 def user_dir(user: User) -> str:
     """The directory under `u/` for a published user; private users have none."""
     if user.visibility is Visibility.PRIVATE:

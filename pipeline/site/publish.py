@@ -24,7 +24,7 @@ from pipeline.atomic import write_atomically
 from pipeline.registry import User, Visibility
 from pipeline.site.assets import site_assets
 from pipeline.site.output_guard import check_output_dir, mark
-from pipeline.site.paths import user_dir
+from pipeline.site.paths import page_path, user_dir
 from pipeline.site.render import context, environment, read_staged, user_pages
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
             _new_directory(output / "u" / directory, files)
             wanted.update(output / "u" / directory / name for name in files)
         if user.visibility is Visibility.PUBLIC:
-            entries.append({**staged.entry, "label": user.label, "dir": directory})
+            entries.append({**staged.entry, "label": user.label, "page": page_path(user)})
     summary.public = len(entries)
     nothing = env.get_template("nothing.html.j2").render(context("../", assets, noindex=True)).encode()
     put("u/index.html", nothing)
@@ -133,7 +133,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
     put("404.html", env.get_template("404.html.j2").render(context(base, assets, noindex=True)).encode())
     root = site_url.rstrip("/") + base if site_url else ""
     if root:
-        urls = [root] + [f"{root}u/{e['dir']}/collection/{page}" for e in entries for page in ("", "all/")]
+        urls = [root] + [f"{root}{e['page']}{page}" for e in entries for page in ("", "all/")]
         sitemap = "".join(f"<url><loc>{jinja2.filters.escape(u)}</loc></url>" for u in urls)
         put("sitemap.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{sitemap}</urlset>\n'.encode())
