@@ -22,7 +22,7 @@ from pipeline.failures import failure_line
 from pipeline.instance import OWNER_TAG, open_instance, this_process
 from pipeline.registry import Visibility, find_user
 from pipeline.site.output_guard import check_output_dir
-from pipeline.state_prune import prune_runs, prune_state
+from pipeline.state_prune import forget_users
 from pipeline.vault import Vault
 
 PRIVATE_UMASK = 0o077  # state, Dagster's storage and logs are the owner's alone; publishing sets its own modes
@@ -93,8 +93,7 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
         report(f"{skipped} private user{'s are' if skipped > 1 else ' is'} not built (nothing fetched or published)")
     instance = instance or open_instance(settings.dagster_home)
     keep = {u.name for u in users if u.visibility is not Visibility.PRIVATE}
-    prune_state(Path(settings.state_dir), keep)
-    prune_runs(instance, keep, {"refresh_user"})
+    forget_users(Path(settings.state_dir), instance, keep)
     # The same jobs the schedule and the UI run, so the UI lists these runs under their names.
     defs = build_definitions(settings)
     refresh, publish = defs.resolve_job_def("refresh_user"), defs.resolve_job_def("publish_site")

@@ -14,15 +14,15 @@ from pathlib import Path
 import dagster as dg
 
 PER_USER_DIRS = ("collections", "stats", "pages")
-USER_TAGS = ("discogs-site/user", "dagster/partition")
+USER_JOB = "refresh_user"
 
 
 def _owner(entry: Path) -> str:
     return entry.name.lstrip(".").split(".", 1)[0]
 
 
-def prune_state(state: Path, keep: set[str]) -> int:
-    """Delete per-user files and folders of everyone not in `keep`; returns how many users had some."""
+def prune_state(state: Path, keep: set[str]) -> set[str]:
+    """Delete per-user files and folders of everyone not in `keep`; returns whose they were."""
     gone: set[str] = set()
     for sub in PER_USER_DIRS:
         directory = Path(state) / sub
@@ -30,24 +30,32 @@ def prune_state(state: Path, keep: set[str]) -> int:
             continue
         for entry in directory.iterdir():
             owner = _owner(entry)
-            if not owner or owner in keep or entry.name == "publish.lock":
+            if not owner or owner in keep:
                 continue
             gone.add(owner)
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
-    return len(gone)
+    return gone
 
 
-def prune_runs(instance: dg.DagsterInstance, keep: set[str], partitioned_jobs: set[str]) -> int:
-    """Delete finished runs of the per-user jobs whose user is not in `keep`; returns how many."""
-    deleted = 0
+def prune_runs(instance: dg.DagsterInstance, names: set[str]) -> int:
+    """Delete the finished per-user runs of `names` (their metadata names them); returns how many."""
     finished = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
-    for run in instance.get_runs(dg.RunsFilter(statuses=finished)):
-        names = {run.tags[t] for t in USER_TAGS if t in run.tags}
-        per_user = run.job_name in partitioned_jobs or "discogs-site/user" in run.tags
-        if per_user and names and not names & keep:
-            instance.delete_run(run.run_id)
-            deleted += 1
-    return deleted
+    found: dict[str, dg.DagsterRun] = {}
+    for name in names:
+        for tags in ({"discogs-site/user": name}, {"dagster/partition": name}):
+            for run in instance.get_runs(dg.RunsFilter(tags=tags, statuses=finished)):
+                if run.job_name == USER_JOB or "discogs-site/user" in run.tags:  # not a masters dump month
+                    found[run.run_id] = run
+    for run_id in found:
+        instance.delete_run(run_id)
+    return len(found)
+
+
+def forget_users(state: Path, instance: dg.DagsterInstance, keep: set[str]) -> int:
+    """Everything stored for users not in `keep`, files and runs; returns how many users had some."""
+    gone = prune_state(state, keep)
+    prune_runs(instance, gone)
+    return len(gone)

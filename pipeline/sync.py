@@ -131,28 +131,29 @@ class _Pass:
     def __init__(self, client: DiscogsClient, user: str, username: str) -> None:
         self.client, self.user, self.username = client, user, username
         self.items: dict[int, dict[str, Any]] = {}
-        self.anonymous: list[dict[str, Any]] = []  # items without an instance id: reported, never kept
+        # Items without an instance id: reported, never kept; keyed by their text, as a re-read repeats them.
+        self.anonymous: dict[str, dict[str, Any]] = {}
         self.requests = 0
 
-    def read(self, number: int, pages_hint: int = 0) -> tuple[_Read, int]:
+    def read(self, number: int) -> tuple[_Read, int]:
         """Page `number`; returns what it held and how many pages the collection has now."""
         page = self.client.collection_page(self.username, number, per_page=PER_PAGE, sort="added",
                                            sort_order="desc")
         self.requests += 1
-        progress.report(self.user, STAGE, number, max(page.pages, pages_hint), self.client.rate.seconds_per_request)
+        progress.report(self.user, STAGE, number, page.pages, self.client.rate.seconds_per_request)
         ids = []
         for item in page.releases:
             instance = _instance(item)
             ids.append(instance)
             if instance is None:
-                self.anonymous.append(item)
+                self.anonymous[repr(item)] = item
             else:
                 self.items[instance] = item
         return _Read(ids, page.items), page.pages
 
-    def until(self, stop: set[int], start: int = 1) -> list[_Read]:
-        """Pages from `start` until one holds an id in `stop` (or the last page); every page when `stop` is empty."""
-        reads, number, pages = [], start, start
+    def until(self, stop: set[int]) -> list[_Read]:
+        """Pages from the newest until one holds an id in `stop` (or the last page); every page when `stop` is empty."""
+        reads, number, pages = [], 1, 1
         while number <= pages:
             read, pages = self.read(number)
             reads.append(read)
@@ -192,10 +193,9 @@ def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFram
     sync = _Pass(client, user, username)
     reads = sync.until(set())
     total, patched = reads[0].total, False
-    one_request = len(reads) == 1 and len(reads[0].ids) == reads[0].total
-    for attempt in range(1, FULL_SYNC_ATTEMPTS + 1):
-        if one_request:  # the whole collection in one answer: nothing could move meanwhile
-            break
+    # The whole collection in one answer: nothing could move meanwhile, no closing read.
+    attempts = 0 if len(reads) == 1 and len(reads[0].ids) == reads[0].total else FULL_SYNC_ATTEMPTS
+    for attempt in range(1, attempts + 1):
         held = set(sync.items)
         closing = sync.until(held)
         added = {i for r in closing for i in r.ids if i is not None} - held
@@ -211,14 +211,14 @@ def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFram
         if moved is not None:
             kept = {i: sync.items[i] for r in reads[moved:] for i in r.ids if i in sync.items}
             anchor = {next(i for r in reads[moved:] for i in r.ids if i is not None)}
-        sync.items, sync.anonymous = {}, []
+        sync.items, sync.anonymous = {}, {}
         reads = sync.until(anchor)
         for instance, item in kept.items():
             sync.items.setdefault(instance, item)
         patched = moved is not None
     warnings: list[str] = []
     bad: set[int] = set()
-    rows = _rows(list(sync.items.values()) + sync.anonymous, warnings, bad, user)
+    rows = _rows([*sync.items.values(), *sync.anonymous.values()], warnings, bad, user)
     if len(rows) + len(bad) + len(sync.anonymous) != total:
         warnings.append(f"user {user!r}: Discogs reports {total} items but {len(rows) + len(bad)} arrived")
     table = frame_of(list(rows.values())).sort("added_at", descending=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -99,7 +100,7 @@ def test_renders_and_publishes_side_by_side_never_drop_or_fail_a_user(site):
     assert build(settings, instance=instance, report=lambda _: None)[1]
     staging, output = settings.pages_staging, Path(settings.output_dir)
     frames = {n: pl.read_parquet(Path(settings.stats_dir) / f"{n}.parquet") for n in ("al", "ob")}
-    stats = {n: __import__("json").loads((Path(settings.stats_dir) / f"{n}.json").read_text()) for n in frames}
+    stats = {n: json.loads((Path(settings.stats_dir) / f"{n}.json").read_text()) for n in frames}
     users = load_users(settings.users_file)
     unlisted = next(p.name for p in (output / "u").iterdir() if p.name.startswith("ob-"))
     errors: list[BaseException] = []

@@ -6,6 +6,7 @@ its progress listeners, and the test's listener edits the collection at the chos
 
 from __future__ import annotations
 
+import io
 import math
 
 import pytest
@@ -109,4 +110,4 @@ def test_a_lone_surrogate_is_repaired_not_fatal(client_for, world):
     result = _sync(client_for())
     assert result.table.height == ITEMS and result.warnings == []
     assert "Broken \ufffd title" in result.table["title"].to_list()
-    result.table.write_parquet(__import__("io").BytesIO())  # storable as it is
+    result.table.write_parquet(io.BytesIO())  # storable as it is

@@ -20,7 +20,7 @@ from pipeline.masters import enrich
 from pipeline.registry import Visibility
 from pipeline.site.publish import publish_site
 from pipeline.site.render import stage_user
-from pipeline.state_prune import prune_state
+from pipeline.state_prune import forget_users
 from pipeline.stats import compute_stats, coverage, enriched
 from pipeline.sync import sync_collection
 
@@ -192,7 +192,8 @@ def build_assets(user_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         for private or unregistered users is deleted first.
         """
         users = settings.users()
-        prune_state(settings.state, {u.name for u in users if u.visibility is not Visibility.PRIVATE})
+        published = {u.name for u in users if u.visibility is not Visibility.PRIVATE}
+        forget_users(settings.state, context.instance, published)
         summary = publish_site(users, settings.pages_staging, Path(settings.output_dir), settings.base_path,
                                settings.site_url, keep=settings.protected_paths())
         for warning in summary.warnings:

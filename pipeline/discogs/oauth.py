@@ -139,9 +139,6 @@ def connect_oauth(
                 answer = server.wait(timeout)
                 if answer.denied:
                     raise ConnectError(f"user {user.name!r}: authorization was denied on Discogs; nothing was stored")
-                if answer.token != token:
-                    raise ConnectError(f"user {user.name!r}: the callback answered for another request; "
-                                       "nothing was stored")
                 verifier = answer.verifier or ""
             else:
                 verifier = ask("Verification code shown by Discogs: ").strip()

@@ -158,8 +158,9 @@ def _remove_unwanted(output: Path, wanted: set[Path]) -> None:
             leftover.unlink(missing_ok=True)
     users = output / "u"
     if users.is_dir():
+        kept = {p.relative_to(users).parts[0] for p in wanted if p.is_relative_to(users)}
         for entry in users.iterdir():
-            if entry.is_dir() and not entry.is_symlink() and not any(p.is_relative_to(entry) for p in wanted):
+            if entry.is_dir() and not entry.is_symlink() and entry.name not in kept:
                 # A user no longer published vanishes at once: renamed aside, then deleted at leisure.
                 gone = entry.with_name(f".{entry.name}.{os.getpid()}.gone")
                 entry.rename(gone)
