@@ -25,15 +25,16 @@ import time
 from datetime import date
 from pathlib import Path
 
-from pipeline.collection import SyncState
+from pipeline.collection.store import SyncState
 from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.credentials import PersonalToken
-from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
 from pipeline.discogs.ratelimit import SharedRateLimiter
-from pipeline.dump.generate import first_masters, world_masters, write_dump
 from pipeline.dump.importer import import_dump
-from pipeline.masters import MasterCache, enrich
+from pipeline.fakes.discogs import FakeDiscogs, generate_world, personal_token_for
+from pipeline.fakes.dumps import first_masters, world_masters, write_dump
+from pipeline.masters.cache import MasterCache
+from pipeline.masters.enrich import enrich
 from pipeline.sync import sync_collection
 
 COMPRESSED = RateLimit(60, 2.0)

@@ -30,14 +30,15 @@ from pathlib import Path
 
 import requests
 
-from pipeline.collection import SyncState
+from pipeline.collection.store import SyncState
 from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.credentials import PersonalToken
-from pipeline.discogs.fake import personal_token_for
-from pipeline.discogs.fake.process import FakeProcess
 from pipeline.discogs.ratelimit import SharedRateLimiter
-from pipeline.masters import MasterCache, enrich
+from pipeline.fakes.discogs import personal_token_for
+from pipeline.fakes.discogs.process import FakeProcess
+from pipeline.masters.cache import MasterCache
+from pipeline.masters.enrich import enrich
 from pipeline.sync import sync_collection
 
 USER = "bench"

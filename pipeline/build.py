@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 
 from pipeline import config, progress
-from pipeline.defs.factory import build_definitions
+from pipeline.defs import definitions
 from pipeline.defs.resources import PipelineSettings
+from pipeline.defs.users.partitions import sync_user_partitions
 from pipeline.errors import ConfigError
 from pipeline.failures import failure_line
 from pipeline.instance import OWNER_TAG, open_instance, this_process
@@ -60,16 +60,16 @@ def preflight(settings: PipelineSettings) -> None:
     Nothing is created or changed here; a refused output directory, an unreadable registry or a vault
     its key does not open stop the build before the first request.
     """
-    if settings.rate_limit:
-        config.parse_rate_limit(settings.rate_limit)
+    if settings.discogs.rate_limit:
+        config.parse_rate_limit(settings.discogs.rate_limit)
     config.rate_limit()
     config.timeout_seconds()
-    settings.users()
-    Vault.open(settings.vault_file)  # a missing or wrong DISCOGS_SITE_KEY, an altered or unreadable vault
-    output = check_output_dir(settings.output_dir, keep=settings.protected_paths())
+    settings.stores.users()
+    Vault.open(settings.stores.vault_file)  # a missing or wrong DISCOGS_SITE_KEY, an altered or unreadable vault
+    output = check_output_dir(settings.site.output_dir, keep=settings.stores.protected_paths())
     existing = next((p for p in (output, *output.parents) if p.exists()), None)
     if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise ConfigError(f"output directory {settings.output_dir}: cannot be written ({existing} is not a "
+        raise ConfigError(f"output directory {settings.site.output_dir}: cannot be written ({existing} is not a "
                           "writable directory)")
 
 
@@ -83,19 +83,21 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     """
     preflight(settings)
     os.umask(PRIVATE_UMASK)
-    Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
-    Path(settings.state_dir).chmod(0o700)  # a state directory made before the umask was set
-    users = settings.users()
-    chosen = [find_user(users, n, settings.users_file) for n in only] if only else users
+    stores = settings.stores
+    stores.state.mkdir(parents=True, exist_ok=True)
+    stores.state.chmod(0o700)  # a state directory made before the umask was set
+    users = stores.users()
+    chosen = [find_user(users, n, stores.users_file) for n in only] if only else users
     names = [u.name for u in chosen if u.visibility is not Visibility.PRIVATE]
     if len(names) < len(chosen):
         skipped = len(chosen) - len(names)
         report(f"{skipped} private user{'s are' if skipped > 1 else ' is'} not built (nothing fetched or published)")
-    instance = instance or open_instance(settings.dagster_home)
+    instance = instance or open_instance(stores.dagster_home)
     keep = {u.name for u in users if u.visibility is not Visibility.PRIVATE}
-    forget_users(Path(settings.state_dir), instance, keep)
+    forget_users(stores.state, instance, keep)
+    sync_user_partitions(instance, users)
     # The same jobs the schedule and the UI run, so the UI lists these runs under their names.
-    defs = build_definitions(settings)
+    defs = definitions(settings)
     refresh, publish = defs.resolve_job_def("refresh_user"), defs.resolve_job_def("publish_site")
     run_config = {"loggers": {"console": {"config": {"log_level": dagster_log_level}}}}
     owner = {OWNER_TAG: this_process()}

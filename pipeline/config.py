@@ -1,4 +1,4 @@
-"""Settings read from the environment, each with a documented default and a clear error when malformed."""
+"""The one place environment variables are read: each with its documented default and a clear error when malformed."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from pipeline import __version__
 from pipeline.errors import ConfigError
 
 REAL_API_URL = "https://api.discogs.com"
 REAL_AUTHORIZE_URL = "https://www.discogs.com/oauth/authorize"
 DEFAULT_RATE_LIMIT = "60/60"
-PROJECT_URL = "https://github.com/discogs-site/discogs-site"
 
 
 @dataclass(frozen=True)
@@ -41,23 +43,78 @@ def parse_rate_limit(text: str, source: str = "DISCOGS_RATE_LIMIT") -> RateLimit
     return RateLimit(int(match[1]), float(match[2]))
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
+class Environment(BaseSettings):
+    """Every environment variable the pipeline reads, with its default; README's settings table mirrors it.
+
+    Read afresh by `environment()` so that a variable set by the demo or a test is seen by the next call.
+    Empty values count as unset.
+    """
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True, str_strip_whitespace=True,
+                                      case_sensitive=True)
+
+    api_url: str = Field(REAL_API_URL, validation_alias="DISCOGS_API_URL", description="API base")
+    authorize_url: str = Field("", validation_alias="DISCOGS_AUTHORIZE_URL",
+                               description="where people approve access (default: Discogs', or the fake's)")
+    rate_limit: str = Field(DEFAULT_RATE_LIMIT, validation_alias="DISCOGS_RATE_LIMIT",
+                            description="requests/seconds the client allows itself")
+    timeout: str = Field("30", validation_alias="DISCOGS_TIMEOUT", description="seconds per HTTP call")
+    consumer_key: str = Field("", validation_alias="DISCOGS_CONSUMER_KEY", repr=False)
+    consumer_secret: str = Field("", validation_alias="DISCOGS_CONSUMER_SECRET", repr=False)
+    dump_url: str = Field("", validation_alias="DISCOGS_DUMP_URL",
+                          description="where monthly masters dumps are published ({year}, {date})")
+    site_key: str = Field("", validation_alias="DISCOGS_SITE_KEY", repr=False,
+                          description="vault key(s), comma-separated")
+    site_new_key: str = Field("", validation_alias="DISCOGS_SITE_NEW_KEY", repr=False,
+                              description="the key rotate-key moves to")
+    url_secret: str = Field("", validation_alias="DISCOGS_SITE_URL_SECRET", repr=False,
+                            description="HMAC secret behind unlisted paths (default: the vault key)")
+    users: str = Field("users.yaml", validation_alias="DISCOGS_SITE_USERS")
+    vault: str = Field("vault.json", validation_alias="DISCOGS_SITE_VAULT")
+    state: str = Field(".state", validation_alias="DISCOGS_SITE_STATE")
+    output: str = Field("output", validation_alias="DISCOGS_SITE_OUTPUT")
+    base_path: str = Field("/", validation_alias="DISCOGS_SITE_BASE_PATH")
+    site_url: str = Field("", validation_alias="DISCOGS_SITE_URL")
+    contact: str = Field("", validation_alias="DISCOGS_SITE_CONTACT",
+                         description="who runs this deployment, for the User-Agent (default: the site's URL)")
+    cache: str = Field("", validation_alias="DISCOGS_SITE_CACHE",
+                       description="machine-wide cache (default: $XDG_CACHE_HOME/discogs-site)")
+    xdg_cache_home: str = Field("", validation_alias="XDG_CACHE_HOME")
+    ratelimit_dir: str = Field("", validation_alias="DISCOGS_RATELIMIT_DIR",
+                               description="where the request window lives (default: the cache)")
+    npm_registry: str = Field("https://registry.npmjs.org", validation_alias="DISCOGS_SITE_NPM_REGISTRY")
+    dagster_home: str = Field("", validation_alias="DAGSTER_HOME",
+                              description="Dagster's storage (default: <state>/dagster)")
+
+
+def environment() -> Environment:
+    return Environment()
+
+
+def export(name: str, value: str) -> None:
+    """Set a variable for this process and the processes it starts (the demo's key, Dagster's home)."""
+    os.environ[name] = value
 
 
 def default_user_agent() -> str:
-    return f"discogs-site/{__version__} +{PROJECT_URL}"
+    """`discogs-site/<version> +<contact>`: Discogs asks every client to say what it is and who runs it.
+
+    The contact is DISCOGS_SITE_CONTACT (a URL or e-mail address of whoever runs this deployment), else
+    the site's URL (DISCOGS_SITE_URL); with neither, the name and version alone.
+    """
+    env = environment()
+    contact = env.contact or env.site_url
+    return f"discogs-site/{__version__}" + (f" +{contact}" if contact else "")
 
 
 def api_url() -> str:
     """Base URL of the Discogs API (`DISCOGS_API_URL`); the fake server replaces it in tests."""
-    return _env("DISCOGS_API_URL", REAL_API_URL).rstrip("/")
+    return environment().api_url.rstrip("/")
 
 
 def authorize_url() -> str:
     """Where a person approves access (`DISCOGS_AUTHORIZE_URL`)."""
-    explicit = os.environ.get("DISCOGS_AUTHORIZE_URL", "").strip()
+    explicit = environment().authorize_url
     if explicit:
         return explicit
     if api_url() != REAL_API_URL:
@@ -67,18 +124,18 @@ def authorize_url() -> str:
 
 
 def rate_limit() -> RateLimit:
-    return parse_rate_limit(_env("DISCOGS_RATE_LIMIT", DEFAULT_RATE_LIMIT))
+    return parse_rate_limit(environment().rate_limit)
 
 
 def state_dir() -> Path:
     """Where the pipeline keeps what it syncs (`DISCOGS_SITE_STATE`, default `./.state`)."""
-    return Path(_env("DISCOGS_SITE_STATE", ".state"))
+    return Path(environment().state)
 
 
 def cache_dir() -> Path:
     """Machine-wide cache (`DISCOGS_SITE_CACHE`, default `$XDG_CACHE_HOME/discogs-site`): downloads, budget."""
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "discogs-site"
-    return Path(_env("DISCOGS_SITE_CACHE", str(default)))
+    env = environment()
+    return Path(env.cache or Path(env.xdg_cache_home or Path.home() / ".cache") / "discogs-site")
 
 
 def ratelimit_dir() -> Path:
@@ -87,24 +144,24 @@ def ratelimit_dir() -> Path:
     Deliberately not under the project's state directory: two checkouts on one machine
     share one source IP and so one Discogs budget.
     """
-    return Path(_env("DISCOGS_RATELIMIT_DIR", str(cache_dir())))
+    return Path(environment().ratelimit_dir or cache_dir())
 
 
 def npm_registry() -> str:
     """Where the site's third-party scripts come from (`DISCOGS_SITE_NPM_REGISTRY`, for a mirror)."""
-    return _env("DISCOGS_SITE_NPM_REGISTRY", "https://registry.npmjs.org").rstrip("/")
+    return environment().npm_registry.rstrip("/")
 
 
 def vault_path() -> Path:
-    return Path(_env("DISCOGS_SITE_VAULT", "vault.json"))
+    return Path(environment().vault)
 
 
 def users_path() -> Path:
-    return Path(_env("DISCOGS_SITE_USERS", "users.yaml"))
+    return Path(environment().users)
 
 
 def timeout_seconds() -> float:
-    text = _env("DISCOGS_TIMEOUT", "30")
+    text = environment().timeout
     try:
         value = float(text)
     except ValueError:
@@ -116,20 +173,20 @@ def timeout_seconds() -> float:
 
 def output_dir() -> Path:
     """Where the built site goes (`DISCOGS_SITE_OUTPUT`, default `./output`)."""
-    return Path(_env("DISCOGS_SITE_OUTPUT", "output"))
+    return Path(environment().output)
 
 
 def base_path() -> str:
     """The site's path on its host (`DISCOGS_SITE_BASE_PATH`, e.g. `/my-repo/` for a project page)."""
-    value = _env("DISCOGS_SITE_BASE_PATH", "/")
+    value = environment().base_path
     return "/" + value.strip("/") + "/" if value.strip("/") else "/"
 
 
 def site_url() -> str:
     """The site's origin for the sitemap (`DISCOGS_SITE_URL`, e.g. `https://me.github.io`); optional."""
-    return _env("DISCOGS_SITE_URL", "").rstrip("/")
+    return environment().site_url.rstrip("/")
 
 
 def dagster_home(state: Path | None = None) -> Path:
     """DAGSTER_HOME, else `<state>/dagster` so runs and their history persist beside the state."""
-    return Path(_env("DAGSTER_HOME", str((state or state_dir()) / "dagster")))
+    return Path(environment().dagster_home or (state or state_dir()) / "dagster")

@@ -3,8 +3,8 @@
 import os
 
 from pipeline.build import PRIVATE_UMASK
-from pipeline.defs.factory import build_definitions
+from pipeline.defs import definitions
 
 os.umask(PRIVATE_UMASK)  # runs launched from the UI write the same private state as `discogs-site build`
 
-defs = build_definitions()
+defs = definitions()

@@ -82,7 +82,7 @@ def open_instance(home: Path | None = None, *, read_only: bool = False) -> dg.Da
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not (home / "dagster.yaml").exists():
             (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
-    os.environ["DAGSTER_HOME"] = str(home)
+    config.export("DAGSTER_HOME", str(home))
     instance = dg.DagsterInstance.get()
     if read_only:
         return instance

@@ -19,9 +19,10 @@ from cryptography.fernet import InvalidToken, MultiFernet
 
 from pipeline.atomic import write_atomically
 from pipeline.errors import SiteError
+from pipeline.masters.cache import CACHE_FILE
 from pipeline.vault import KEY_ENV
 
-PUBLIC = ("masters.sqlite", "masters.sqlite-wal", "masters.sqlite-shm", "masters.sqlite.import")
+PUBLIC = tuple(CACHE_FILE + suffix for suffix in ("", "-wal", "-shm", ".import"))
 
 
 class SealError(SiteError):

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.masters import MASTER_SCHEMA
+from pipeline.masters.cache import MASTER_SCHEMA
 
 
 def enriched(collection: pl.DataFrame, masters: pl.DataFrame) -> pl.DataFrame:

@@ -49,17 +49,17 @@ def _last_error(instance: DagsterInstance | None, name: str) -> str:
 
 def collect(settings: PipelineSettings, instance: DagsterInstance | None = None) -> list[UserStatus]:
     try:
-        vault: Vault | None = Vault.open(settings.vault_file)
+        vault: Vault | None = Vault.open(settings.stores.vault_file)
         vault_problem = ""
     except SiteError as exc:
         vault, vault_problem = None, str(exc)
-    store = settings.collections()
+    store = settings.stores.collections()
     rows = []
-    for user in settings.users():
+    for user in settings.stores.users():
         private = user.visibility is Visibility.PRIVATE
         connected = ("yes" if user.name in vault else "no") if vault else f"unknown ({vault_problem})"
         table, state = store.load(user.name), store.load_state(user.name)
-        stats_file = settings.stats_json(user.name)
+        stats_file = settings.stores.stats_json(user.name)
         coverage = ""
         if stats_file.exists():
             coverage = f"{json.loads(stats_file.read_text(encoding='utf-8'))['totals']['enrichment_coverage']:.0%}"
@@ -67,7 +67,7 @@ def collect(settings: PipelineSettings, instance: DagsterInstance | None = None)
             url = "(private: not published)"
         else:
             try:
-                url = f"{settings.site_url}{settings.base_path}{page_path(user)}"
+                url = f"{settings.site.site_url}{settings.site.base_path}{page_path(user)}"
             except SiteError as exc:
                 url = f"(unknown: {exc})"
         rows.append(UserStatus(user.name, user.visibility.value, connected,
@@ -79,9 +79,9 @@ def collect(settings: PipelineSettings, instance: DagsterInstance | None = None)
 
 def master_cache_summary(settings: PipelineSettings) -> str:
     """One line: how many masters are cached, how many came from the newest dump and from the API."""
-    if not settings.master_cache_path.exists():
+    if not settings.stores.master_cache_path.exists():
         return "master cache: empty (no build or dump import yet)"
-    with settings.master_cache() as cache:
+    with settings.stores.master_cache() as cache:
         sources, dumps = cache.sources(), [d for d in cache.dumps() if d["imported_at"]]
     newest = f" of {dumps[0]['date']}" if dumps else ""
     return (f"master cache: {sources['dump'] + sources['api']:,} masters, {sources['dump']:,} from the dump{newest}"

@@ -24,7 +24,8 @@ from typing import Any
 import polars as pl
 
 from pipeline import progress
-from pipeline.collection import BadItem, SyncState, frame_of, row_of
+from pipeline.collection.rows import BadItem, frame_of, row_of
+from pipeline.collection.store import SyncState
 from pipeline.discogs.client import DiscogsClient
 
 log = logging.getLogger(__name__)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from pipeline import config
 from pipeline.atomic import write_atomically
 from pipeline.discogs.credentials import Credentials, credentials_from_dict
 from pipeline.errors import SiteError
@@ -27,7 +27,8 @@ def generate_key() -> str:
 
 def keys_from_env(name: str = KEY_ENV) -> MultiFernet:
     """Fernet keys from an environment variable: comma-separated, the first encrypts, all decrypt."""
-    raw = os.environ.get(name, "").strip()
+    env = config.environment()
+    raw = env.site_new_key if name == NEW_KEY_ENV else env.site_key
     if not raw:
         raise VaultError(f"{name} is not set: it holds the vault key (create one with `discogs-site keygen`)")
     return parse_keys(raw, name)

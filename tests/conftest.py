@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.credentials import PersonalToken
-from pipeline.discogs.fake import FakeDiscogs, generate_world, personal_token_for
+from pipeline.fakes.discogs import FakeDiscogs, generate_world, personal_token_for
 from pipeline.instance import open_instance
 from pipeline.vault import Vault, generate_key
 
@@ -102,9 +103,22 @@ def register(root: Path, users_yaml: str, accounts: dict[str, str]) -> None:
 
 def settings_for(root: Path, fake: FakeDiscogs, **changes: str) -> PipelineSettings:
     """Pipeline settings with everything under `root`, talking to `fake` at its (fast) rate."""
-    return PipelineSettings(users_file=str(root / "users.yaml"), vault_file=str(root / "vault.json"),
-                            state_dir=str(root / "state"), output_dir=str(root / "output"), api_url=fake.url,
-                            rate_limit=f"{fake.window.limit}/{fake.window.window:g}", **changes)
+    return PipelineSettings.create(users_file=str(root / "users.yaml"), vault_file=str(root / "vault.json"),
+                                   state_dir=str(root / "state"), output_dir=str(root / "output"),
+                                   api_url=fake.url, rate_limit=f"{fake.window.limit}/{fake.window.window:g}",
+                                   **changes)
+
+
+CLI = [sys.executable, "-m", "pipeline.cli"]
+
+
+def cli_env(settings: PipelineSettings, dagster_home: Path, **extra: str) -> dict[str, str]:
+    """The environment in which a `discogs-site` process works on `settings` (registry, vault, state, output,
+    the fake API at a fast rate) with Dagster's storage in `dagster_home`; `extra` wins."""
+    return {**os.environ, "DISCOGS_SITE_USERS": settings.stores.users_file,
+            "DISCOGS_SITE_VAULT": settings.stores.vault_file, "DISCOGS_SITE_STATE": settings.stores.state_dir,
+            "DISCOGS_SITE_OUTPUT": settings.site.output_dir, "DISCOGS_API_URL": settings.discogs.api_url,
+            "DISCOGS_RATE_LIMIT": "1000/1", "DAGSTER_HOME": str(dagster_home), **extra}
 
 
 @pytest.fixture

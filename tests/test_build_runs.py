@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,17 +14,12 @@ from rich.console import Console
 
 from pipeline.build import build
 from pipeline.build_display import build_display
-from pipeline.defs.factory import build_definitions
-from tests.conftest import masters_of
+from pipeline.defs import definitions
+from tests.conftest import CLI, cli_env, masters_of
 
 
 def _cli(settings, tmp_path, *args: str, rate: str = "1000/1") -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "DISCOGS_API_URL": settings.api_url, "DISCOGS_RATE_LIMIT": rate,
-           "DISCOGS_SITE_STATE": settings.state_dir, "DISCOGS_SITE_OUTPUT": settings.output_dir,
-           "DAGSTER_HOME": str(tmp_path / "dagster")}
-    command = [sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault", settings.vault_file,
-               "build", *args]
-    return command, env
+    return [*CLI, "build", *args], cli_env(settings, tmp_path / "dagster", DISCOGS_RATE_LIMIT=rate)
 
 
 def test_build_command_logs_progress_with_the_time_left_at_the_rate_limit(site, pipeline_world, tmp_path):
@@ -45,7 +38,7 @@ def test_build_command_logs_progress_with_the_time_left_at_the_rate_limit(site, 
     # The summary table goes to stdout, one row per user built.
     row = next(line for line in done.stdout.splitlines() if line.startswith("al "))
     assert row.split()[1:4] == ["ok", "230", "230"]
-    assert f"site: published to {settings.output_dir}" in done.stdout
+    assert f"site: published to {settings.site.output_dir}" in done.stdout
 
 
 def test_terminal_display_draws_a_bar_per_user(site):
@@ -82,19 +75,41 @@ def test_discogs_steps_of_parallel_runs_take_turns(site, tmp_path):
     assert instance.event_log_storage.get_concurrency_info("discogs_api").slot_count == 1
 
 
-def test_users_yaml_changes_appear_when_the_definitions_reload(site):
-    settings, *_ = site
-    before = build_definitions(settings)
-    assert before.get_assets_def("collection").partitions_def.get_partition_keys() == ["al", "ob"]
-    users = Path(settings.users_file)
+def test_users_yaml_changes_reach_the_partitions_and_the_schedule_without_a_reload(site):
+    settings, _, instance = site
+    defs = definitions(settings)
+    sensor, schedule = defs.resolve_sensor_def("registered_users"), defs.resolve_schedule_def("every_six_hours")
+
+    # Both contexts are closed after use: an open one leaves Dagster pointing at this test's instance.
+    def tick() -> None:
+        with dg.build_sensor_context(instance=instance, resources=settings.resources()) as context:
+            result = sensor(context)
+        for request in getattr(result, "dynamic_partitions_requests", None) or []:
+            if isinstance(request, dg.AddDynamicPartitionsRequest):
+                instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+            else:
+                for key in request.partition_keys:
+                    instance.delete_dynamic_partition(request.partitions_def_name, key)
+
+    def scheduled() -> list[str]:
+        with dg.build_schedule_context(instance=instance, resources=settings.resources(),
+                                       scheduled_execution_time=datetime(2026, 11, 25, 6, tzinfo=UTC)) as context:
+            return [r.partition_key for r in schedule(context)]
+
+    tick()
+    assert instance.get_dynamic_partitions("users") == ["al", "ob"]  # "hid" is private: no partition
+    users = Path(settings.stores.users_file)
     text = users.read_text().replace("  - name: ob\n    discogs_username: obi\n    visibility: unlisted\n", "")
     users.write_text(text + "  - name: zed\n    discogs_username: zed-records\n    visibility: public\n")
-    after = build_definitions(settings)
-    assert after.get_assets_def("collection").partitions_def.get_partition_keys() == ["al", "zed"]
-    schedule = after.resolve_schedule_def("every_six_hours")
-    requests = list(schedule(dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 25, 6, tzinfo=UTC))))
-    assert [r.partition_key for r in requests] == ["al", "zed"]
-
+    assert scheduled() == ["al"]  # ob left the registry; zed has no partition until the sensor ticks
+    tick()
+    assert sorted(instance.get_dynamic_partitions("users")) == ["al", "zed"]
+    assert scheduled() == ["al", "zed"]
+    users.write_text(users.read_text().replace("name: zed\n    discogs_username: zed-records\n    visibility: public",
+                                               "name: zed\n    discogs_username: zed-records\n    visibility: private"))
+    assert scheduled() == ["al"]  # turned private: left out at once, before the partition goes
+    tick()
+    assert instance.get_dynamic_partitions("users") == ["al"]
 
 
 def test_status_and_a_second_build_started_later_leave_the_first_build_alone(site, tmp_path):
@@ -155,7 +170,7 @@ def test_a_failed_user_is_one_line_naming_the_user_and_cause_without_a_trace(sit
 
 
 def test_build_runs_the_named_jobs_and_a_batch_of_refreshes_publishes_once(site):
-    from pipeline.defs.schedules import publish_request
+    from pipeline.defs.site.sensors import publish_request
 
     settings, _, instance = site
     outcomes, _ = build(settings, instance=instance, report=lambda _: None)

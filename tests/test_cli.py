@@ -13,7 +13,7 @@ import requests
 from cryptography.fernet import Fernet
 
 from pipeline.cli import build_parser, main
-from pipeline.discogs.fake import personal_token_for
+from pipeline.fakes.discogs import personal_token_for
 from tests.conftest import KNOWN_SECRETS
 
 SUBCOMMANDS = [["connect"], ["disconnect"], ["rotate-key"], ["keygen"], ["users"], ["users", "validate"],
@@ -48,11 +48,18 @@ def test_parser_lists_every_subcommand():
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["connect"], ["fake-discogs", "--rate-limit", "0"],
+                                  ["fake-discogs", "--latency", "-1"], ["fake-discogs", "--latency", "nan"],
                                   ["fake-discogs", "--data", "x", "--generate", "a:1"]])
 def test_bad_usage_exits_2(argv, capsys):
     with pytest.raises(SystemExit) as done:
         main(argv)
     assert done.value.code == 2
+
+
+def test_the_fake_accepts_no_latency_as_its_help_says():
+    """`--latency 0` is the default the help names; it must also be accepted when written out."""
+    args = build_parser().parse_args(["fake-discogs", "--latency", "0", "--window", "2"])
+    assert args.latency == 0 and args.window == 2
 
 
 def test_failures_exit_1_with_a_message_naming_the_culprit(tmp_path, capsys):

@@ -10,7 +10,7 @@ import requests
 from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.errors import AuthError, MalformedResponseError, NotFoundError, TransientError
-from pipeline.discogs.fake import FakeDiscogs
+from pipeline.fakes.discogs import FakeDiscogs
 from tests.conftest import personal
 
 
@@ -30,9 +30,15 @@ def test_pages_across_boundaries_return_every_instance_once(client_for, world):
     assert client.stats.requests == 4 and client.stats.retries == 0
 
 
-def test_user_agent_names_the_project(client_for, fake):
+def test_user_agent_names_the_project_and_who_runs_it(client_for, fake, monkeypatch):
     client_for("alice").identity()
-    assert fake.requests()[0].user_agent.startswith("discogs-site/0.1.0 +https://")
+    monkeypatch.setenv("DISCOGS_SITE_URL", "https://records.example.org")
+    client_for("alice").identity()
+    monkeypatch.setenv("DISCOGS_SITE_CONTACT", "mailto:ops@example.org")
+    client_for("alice").identity()
+    assert [r.user_agent for r in fake.requests()] == [
+        "discogs-site/0.1.0", "discogs-site/0.1.0 +https://records.example.org",
+        "discogs-site/0.1.0 +mailto:ops@example.org"]
 
 
 def test_revoked_token_is_an_auth_error_naming_the_user(client_for, fake, world):

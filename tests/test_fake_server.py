@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 import requests
 
-from pipeline.discogs.fake import FakeDiscogs, generate_world, load_world, parse_spec, personal_token_for
-from pipeline.discogs.fake.generator import SpecError
-from pipeline.discogs.fake.replay import ReplayError
+from pipeline.fakes.discogs import FakeDiscogs, generate_world, load_world, parse_spec, personal_token_for
+from pipeline.fakes.discogs.generator import SpecError
+from pipeline.fakes.discogs.replay import ReplayError
 
 
 def get(fake, path, user="alice", **params):

@@ -21,16 +21,16 @@ from pathlib import Path
 import pytest
 
 from pipeline.build import build
-from pipeline.discogs.fake import add_generated_items
+from pipeline.fakes.discogs import add_generated_items
 
 
 def stored_masters(settings) -> set[int]:
-    with sqlite3.connect(Path(settings.state_dir) / "masters.sqlite") as db:
+    with sqlite3.connect(Path(settings.stores.state_dir) / "masters.sqlite") as db:
         return {row[0] for row in db.execute("SELECT id FROM masters")}
 
 
 def site_files(settings) -> dict[str, bytes]:
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     return {str(p.relative_to(output)): p.read_bytes() for p in output.rglob("*") if p.is_file()}
 
 
@@ -136,17 +136,17 @@ def complete_site(output: Path) -> list[str]:
 def test_sigkill_at_random_instants_while_publishing_always_leaves_a_complete_site(site):
     settings, fake, instance = site
     build(settings, instance=instance, report=lambda _: None)
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     before = set(site_files(settings))
-    users = Path(settings.users_file)
+    users = Path(settings.stores.users_file)
     flipped = users.read_text().replace("visibility: unlisted", "visibility: public")
     variants = [users.read_text(), flipped]  # alternate registries so that every publish moves files
     rng = random.Random(7)
     for attempt in range(50):
         users.write_text(variants[attempt % 2])
-        writer = subprocess.Popen([sys.executable, "-c", PUBLISH_FOREVER, settings.users_file,
-                                   str(settings.pages_staging), settings.output_dir], stdout=subprocess.PIPE,
-                                  text=True)
+        writer = subprocess.Popen([sys.executable, "-c", PUBLISH_FOREVER, settings.stores.users_file,
+                                   str(settings.stores.pages_staging), settings.site.output_dir],
+                                  stdout=subprocess.PIPE, text=True)
         assert writer.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.0, 0.4))
         writer.send_signal(signal.SIGKILL)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from pipeline.discogs.fake import FakeDiscogs, generate_world
+from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from tests.conftest import register
 
 USERS, ITEMS_EACH = 25, 8000

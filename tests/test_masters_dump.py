@@ -18,12 +18,12 @@ import requests
 
 from pipeline.build import build
 from pipeline.cli import main
-from pipeline.defs.factory import build_definitions
-from pipeline.discogs.fake import personal_token_for
+from pipeline.defs import definitions
 from pipeline.discogs.records import Master
-from pipeline.dump.generate import first_masters, omitted, world_masters, write_dump
 from pipeline.dump.update import DumpFetchError, update
-from pipeline.masters import MasterCache
+from pipeline.fakes.discogs import personal_token_for
+from pipeline.fakes.dumps import first_masters, omitted, world_masters, write_dump
+from pipeline.masters.cache import MasterCache
 from tests.conftest import masters_of
 
 THIS_MONTH = datetime.now(UTC).date().replace(day=1)
@@ -40,7 +40,7 @@ def dumps(tmp_path, monkeypatch, site):
 
 
 def cached(settings) -> dict[int, tuple]:
-    with sqlite3.connect(Path(settings.state_dir) / "masters.sqlite") as db:
+    with sqlite3.connect(Path(settings.stores.state_dir) / "masters.sqlite") as db:
         rows = db.execute("SELECT id, found, title, year, genres, styles, source FROM masters")
         return {row[0]: row[1:] for row in rows}
 
@@ -48,9 +48,9 @@ def cached(settings) -> dict[int, tuple]:
 def test_a_generated_dump_imports_with_the_values_the_api_returns(site, dumps, pipeline_world):
     settings, fake, _ = site
     write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
-    outcome = update("latest", settings.master_cache_path)
+    outcome = update("latest", settings.stores.master_cache_path)
     assert outcome.result.masters == len(pipeline_world.masters) and outcome.result.written == outcome.result.masters
-    with MasterCache(settings.master_cache_path) as cache:
+    with MasterCache(settings.stores.master_cache_path) as cache:
         frame = {row["master_id"]: row for row in cache.frame(pipeline_world.masters).to_dicts()}
         assert cache.sources() == {"api": 0, "dump": len(pipeline_world.masters)}
     for master_id in sorted(pipeline_world.masters)[::7]:
@@ -65,7 +65,7 @@ def test_a_generated_dump_imports_with_the_values_the_api_returns(site, dumps, p
 def test_a_collection_whose_masters_are_all_in_the_dump_needs_no_master_request(site, dumps, pipeline_world):
     settings, fake, instance = site
     write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
-    assert main(["masters-dump", "import", "latest", "--state", settings.state_dir]) == 0
+    assert main(["masters-dump", "import", "latest", "--state", settings.stores.state_dir]) == 0
     fake.reset_log()
     outcomes, published = build(settings, ["al"], instance=instance, report=lambda _: None)
     assert outcomes[0].ok and published
@@ -79,7 +79,7 @@ def test_a_collection_whose_masters_are_all_in_the_dump_needs_no_master_request(
 def test_masters_missing_from_the_dump_are_fetched_through_the_api(site, dumps, pipeline_world):
     settings, fake, instance = site
     write_dump(dumps, THIS_MONTH, world_masters(pipeline_world, leave_out=0.3))
-    update("latest", settings.master_cache_path)
+    update("latest", settings.stores.master_cache_path)
     fake.reset_log()
     outcomes, _ = build(settings, ["al"], instance=instance, report=lambda _: None)
     wanted = masters_of(pipeline_world, "alice")
@@ -120,9 +120,9 @@ def test_dump_rows_refresh_through_the_api_after_the_ttl_unless_a_newer_dump_wai
 def test_the_newest_dump_already_imported_is_not_downloaded_again(site, dumps, pipeline_world):
     settings, fake, _ = site
     write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
-    update("latest", settings.master_cache_path)
+    update("latest", settings.stores.master_cache_path)
     fake.reset_log()
-    assert update("latest", settings.master_cache_path).result is None
+    assert update("latest", settings.stores.master_cache_path).result is None
     assert [s.method for s in fake.requests("/data/")] == ["HEAD"]
 
 
@@ -133,7 +133,7 @@ def test_an_interrupted_download_resumes_where_it_stopped(site, dumps, pipeline_
     (tmp_path / "cache" / "dumps").mkdir(parents=True)
     (tmp_path / "cache" / "dumps" / (dump.name + ".part")).write_bytes(dump.read_bytes()[:half])
     fake.reset_log()
-    outcome = update("latest", settings.master_cache_path)
+    outcome = update("latest", settings.stores.master_cache_path)
     assert outcome.downloaded_bytes == dump.stat().st_size - half
     assert [s.query for s in fake.requests("/data/") if s.method == "GET" and s.path.endswith(".gz")] == \
         [f"bytes={half}-"]
@@ -149,7 +149,7 @@ def test_a_dump_that_fails_its_checksum_is_deleted_and_the_cache_untouched(site,
     checksum = dumps / f"discogs_{THIS_MONTH:%Y%m%d}_CHECKSUM.txt"
     checksum.write_text("0" * 64 + " " + dump.name + "\n")
     with pytest.raises(DumpFetchError, match="does not match the published"):
-        update("latest", settings.master_cache_path)
+        update("latest", settings.stores.master_cache_path)
     assert not list((tmp_path / "cache" / "dumps").iterdir())
     assert before and cached(settings) == before
 
@@ -169,11 +169,11 @@ def test_a_damaged_dump_is_named_with_its_byte_offset_and_changes_nothing(site, 
         xml = gzip.decompress(data).replace(b"</year>", b"</yaer>", 40)
         dump.write_bytes(gzip.compress(xml))
         expected = "malformed XML at line"
-    code = main(["masters-dump", "import", str(dump), "--no-verify", "--state", settings.state_dir])
+    code = main(["masters-dump", "import", str(dump), "--no-verify", "--state", settings.stores.state_dir])
     err = capsys.readouterr().err
     assert code == 1 and expected in err and str(dump) in err and "byte" in err
     assert cached(settings) == before
-    assert not list(Path(settings.state_dir).glob("*.import")), "no staging file left behind"
+    assert not list(Path(settings.stores.state_dir).glob("*.import")), "no staging file left behind"
 
 
 IMPORT = """
@@ -189,8 +189,8 @@ def test_a_killed_import_leaves_the_cache_usable_and_the_next_one_completes(site
     build(settings, ["al"], instance=instance, report=lambda _: None)
     before = cached(settings)
     dump = write_dump(tmp_path / "d", date(2026, 10, 1), first_masters(60_000))
-    staging = settings.master_cache_path.with_name("masters.sqlite.import")
-    child = subprocess.Popen([sys.executable, "-c", IMPORT, str(dump), str(settings.master_cache_path)])
+    staging = settings.stores.master_cache_path.with_name("masters.sqlite.import")
+    child = subprocess.Popen([sys.executable, "-c", IMPORT, str(dump), str(settings.stores.master_cache_path)])
     deadline = time.monotonic() + 60
     while not (staging.exists() and staging.stat().st_size > 1_000_000) and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -198,25 +198,25 @@ def test_a_killed_import_leaves_the_cache_usable_and_the_next_one_completes(site
     child.wait()
     assert staging.exists(), "killed while staging"
     assert cached(settings) == before
-    with sqlite3.connect(settings.master_cache_path) as db:
+    with sqlite3.connect(settings.stores.master_cache_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     outcomes, _ = build(settings, ["al"], instance=instance, report=lambda _: None)
     assert outcomes[0].ok, "the cache works after the kill"
-    outcome = update(str(dump), settings.master_cache_path, verify=False)
+    outcome = update(str(dump), settings.stores.master_cache_path, verify=False)
     assert outcome.result.masters > 55_000 and not staging.exists()
 
 
 def test_the_monthly_asset_imports_its_month_once(site, dumps, pipeline_world):
     settings, _, instance = site
     write_dump(dumps, THIS_MONTH, world_masters(pipeline_world))
-    defs = build_definitions(settings)
+    defs = definitions(settings)
     month = THIS_MONTH.isoformat()
     first = dg.materialize(list(defs.assets), selection=["masters_dump"], partition_key=month, instance=instance,
-                           resources={"settings": settings})
+                           resources=settings.resources())
     metadata = first.asset_materializations_for_node("masters_dump")[0].metadata
     assert metadata["masters"].value == len(pipeline_world.masters)
     again = dg.materialize(list(defs.assets), selection=["masters_dump"], partition_key=month, instance=instance,
-                           resources={"settings": settings})
+                           resources=settings.resources())
     assert again.asset_materializations_for_node("masters_dump")[0].metadata["already_imported"].value is True
 
 
@@ -265,5 +265,5 @@ def test_a_url_imports_unverified_when_asked(site, dumps, pipeline_world):
     (dumps / "discogs_20260801_CHECKSUM.txt").unlink()
     url = f"{fake.url}/data/2026/discogs_20260801_masters.xml.gz"
     with pytest.raises(DumpFetchError, match="CHECKSUM.txt: HTTP 404"):
-        update(url, settings.master_cache_path)
-    assert update(url, settings.master_cache_path, verify=False).result.masters == len(pipeline_world.masters)
+        update(url, settings.stores.master_cache_path)
+    assert update(url, settings.stores.master_cache_path, verify=False).result.masters == len(pipeline_world.masters)

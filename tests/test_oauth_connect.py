@@ -14,8 +14,8 @@ from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.credentials import Consumer, OAuthToken, PersonalToken
 from pipeline.discogs.errors import AuthError
-from pipeline.discogs.fake import FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, personal_token_for
 from pipeline.discogs.oauth import ConnectError, connect_oauth, connect_personal
+from pipeline.fakes.discogs import FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, personal_token_for
 from pipeline.registry import parse_users
 from pipeline.vault import Vault
 from tests.conftest import KNOWN_SECRETS

@@ -21,10 +21,10 @@ def test_status_shows_each_user_and_the_last_error(site, pipeline_world, capsys,
     build(settings, instance=instance, report=lambda _: None)
     pipeline_world.revoke("obi")
     build(settings, ["ob"], instance=instance, report=lambda _: None)
-    for name, value in (("DISCOGS_SITE_STATE", settings.state_dir), ("DISCOGS_SITE_URL", "https://ex.org"),
+    for name, value in (("DISCOGS_SITE_STATE", settings.stores.state_dir), ("DISCOGS_SITE_URL", "https://ex.org"),
                         ("DISCOGS_SITE_BASE_PATH", "/records/")):
         monkeypatch.setenv(name, value)
-    assert cli.main(["--users", settings.users_file, "--vault", settings.vault_file, "status"]) == 0
+    assert cli.main(["--users", settings.stores.users_file, "--vault", settings.stores.vault_file, "status"]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
     cached = len(masters_of(pipeline_world, "alice") | masters_of(pipeline_world, "obi"))
@@ -39,7 +39,7 @@ def test_status_shows_each_user_and_the_last_error(site, pipeline_world, capsys,
 def test_serve_previews_the_site_under_its_base_path(site, tmp_path):
     settings, _, instance = site
     build(settings, instance=instance, report=lambda _: None)
-    env = {**os.environ, "DISCOGS_SITE_OUTPUT": settings.output_dir, "DISCOGS_SITE_BASE_PATH": "/records/"}
+    env = {**os.environ, "DISCOGS_SITE_OUTPUT": settings.site.output_dir, "DISCOGS_SITE_BASE_PATH": "/records/"}
     server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port", "0"], env=env,
                               stdout=subprocess.PIPE, text=True)
     try:

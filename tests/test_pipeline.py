@@ -16,9 +16,10 @@ import dagster as dg
 import polars as pl
 
 from pipeline.build import build
-from pipeline.defs.factory import build_definitions
-from pipeline.discogs.fake import add_generated_items, personal_token_for
-from tests.conftest import masters_of
+from pipeline.defs import definitions
+from pipeline.defs.users.partitions import sync_user_partitions
+from pipeline.fakes.discogs import add_generated_items, personal_token_for
+from tests.conftest import CLI, cli_env, masters_of
 
 
 def test_first_sync_costs_pages_plus_distinct_masters_and_shared_masters_once(site, pipeline_world):
@@ -60,7 +61,7 @@ def test_private_user_is_never_fetched_nor_published(site):
     settings, fake, instance = site
     build(settings, instance=instance, report=lambda _: None)
     assert not [s for s in fake.requests() if "hidden-one" in s.path]
-    for path in Path(settings.output_dir).rglob("*"):
+    for path in Path(settings.site.output_dir).rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8", errors="replace")
             assert "hidden-one" not in text and "/u/hid" not in text, path
@@ -69,14 +70,14 @@ def test_private_user_is_never_fetched_nor_published(site):
 def test_revoked_token_fails_only_its_user_and_keeps_their_pages(site, pipeline_world):
     settings, fake, instance = site
     build(settings, instance=instance, report=lambda _: None)
-    unlisted = [p.name for p in (Path(settings.output_dir) / "u").iterdir() if p.name.startswith("ob-")]
+    unlisted = [p.name for p in (Path(settings.site.output_dir) / "u").iterdir() if p.name.startswith("ob-")]
     pipeline_world.revoke("obi")
     outcomes, published = build(settings, instance=instance, report=lambda _: None)
     by_name = {o.name: o for o in outcomes}
     assert set(by_name) == {"al", "ob"}  # a private user is not built at all
     assert by_name["al"].ok and not by_name["ob"].ok
     assert "run `discogs-site connect ob` again" in by_name["ob"].error
-    assert published and (Path(settings.output_dir) / "u" / unlisted[0] / "collection" / "index.html").exists()
+    assert published and (Path(settings.site.output_dir) / "u" / unlisted[0] / "collection" / "index.html").exists()
 
 
 def test_stats_equal_counts_computed_from_the_raw_json(site, pipeline_world):
@@ -84,7 +85,7 @@ def test_stats_equal_counts_computed_from_the_raw_json(site, pipeline_world):
 
     settings, fake, instance = site
     build(settings, ["al"], instance=instance, report=lambda _: None)
-    stats = json.loads((Path(settings.stats_dir) / "al.json").read_text())
+    stats = json.loads((Path(settings.stores.stats_dir) / "al.json").read_text())
     genres, decades, formats = Counter(), Counter(), Counter()
     for item in pipeline_world.items("alice"):
         info = item["basic_information"]
@@ -102,9 +103,10 @@ def test_stats_equal_counts_computed_from_the_raw_json(site, pipeline_world):
 
 def test_checks_pass_and_coverage_warns_on_a_small_budget(site):
     settings, fake, instance = site
-    assets = list(build_definitions(settings).assets)
+    sync_user_partitions(instance, settings.stores.users())
+    assets = list(definitions(settings).assets)
     result = dg.materialize(assets, selection=["collection", "master_enrichment"], partition_key="al",
-                            instance=instance, resources={"settings": settings},
+                            instance=instance, resources=settings.resources(),
                             run_config={"ops": {"master_enrichment": {"config": {"budget": 5}}}})
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {"size_matches_discogs": True, "coverage": False}
@@ -115,11 +117,8 @@ def test_checks_pass_and_coverage_warns_on_a_small_budget(site):
 def test_killed_mid_enrichment_loses_nothing_and_refetches_nothing(site, tmp_path):
     settings, fake, instance = site
     fake.window.limit = 40  # slow enough to kill in the middle
-    env = {**os.environ, "DISCOGS_API_URL": settings.api_url, "DISCOGS_RATE_LIMIT": "40/1",
-           "DISCOGS_SITE_STATE": settings.state_dir, "DISCOGS_SITE_OUTPUT": settings.output_dir,
-           "DAGSTER_HOME": str(tmp_path / "dagster")}
-    command = [sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault", settings.vault_file,
-               "build", "--user", "al"]
+    env = cli_env(settings, tmp_path / "dagster", DISCOGS_RATE_LIMIT="40/1")
+    command = [*CLI, "build", "--user", "al"]
     runner = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while fake.count("/masters/") < 30 and time.monotonic() < deadline:
@@ -128,7 +127,7 @@ def test_killed_mid_enrichment_loses_nothing_and_refetches_nothing(site, tmp_pat
     runner.wait()
     first = Counter(s.path for s in fake.requests("/masters/"))
     assert 30 <= len(first) < len(masters_of(fake.world, "alice")), "the kill should land mid-enrichment"
-    with sqlite3.connect(Path(settings.state_dir) / "masters.sqlite") as db:
+    with sqlite3.connect(Path(settings.stores.state_dir) / "masters.sqlite") as db:
         stored = {row[0] for row in db.execute("SELECT id FROM masters")}
     assert len(stored) >= len(first) - 1  # at most the one in flight was lost
     fake.window.limit = 1000
@@ -157,7 +156,7 @@ def test_a_malformed_release_is_named_and_skipped(site, pipeline_world):
     assert outcomes[0].ok and published
     assert outcomes[0].metadata["collection.items"] == 229
     assert outcomes[0].metadata["collection.warnings"] == 1
-    state = (Path(settings.state_dir) / "collections" / "al.json").read_text()
+    state = (Path(settings.stores.state_dir) / "collections" / "al.json").read_text()
     assert f"release {broken['id']}: date_added 'yesterday' is not a date" in state
 
 
@@ -171,7 +170,7 @@ def test_daily_reconciliation_picks_up_ratings_and_removals(site, pipeline_world
     daily = settings.with_changes(reconcile_hours=0.0)  # the day has passed
     outcomes, _ = build(daily, ["al"], instance=instance, report=lambda _: None)
     assert outcomes[0].metadata["collection.mode"] == "full" and outcomes[0].metadata["collection.removed"] == 1
-    table = pl.read_parquet(Path(settings.state_dir) / "collections" / "al.parquet")
+    table = pl.read_parquet(Path(settings.stores.state_dir) / "collections" / "al.parquet")
     assert gone["instance_id"] not in table["instance_id"].to_list()
     new_rating = table.filter(pl.col("instance_id") == rerated["instance_id"])["rating"][0]
     assert new_rating == pipeline_world.items("alice")[50]["rating"] != rerated["rating"]
@@ -182,10 +181,10 @@ def test_no_token_is_left_in_output_state_or_dagster_storage(site, pipeline_worl
     outcomes, _ = build(settings, instance=instance, report=lambda _: None)
     assert all(o.ok for o in outcomes)
     tokens = [personal_token_for(u).encode() for u in ("alice", "obi", "hidden-one")]
-    roots = [Path(settings.output_dir), Path(settings.state_dir), Path(os.environ["DAGSTER_HOME"])]
+    roots = [Path(settings.site.output_dir), Path(settings.stores.state_dir), Path(os.environ["DAGSTER_HOME"])]
     files = [p for root in roots for p in root.rglob("*") if p.is_file()]
     assert any(p.suffix == ".db" for p in files)  # Dagster's SQLite storage is among them
     leaked = [(p, t) for p in files for t in tokens if t in p.read_bytes()]
     assert leaked == []
-    vault = Path(settings.vault_file).read_bytes()
+    vault = Path(settings.stores.vault_file).read_bytes()
     assert not any(t in vault for t in tokens)  # ciphertext only

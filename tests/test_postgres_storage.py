@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import CLI, ROOT, cli_env
 from tests.postgres import binaries, temporary_server
 
 
@@ -29,14 +27,10 @@ def test_one_user_builds_with_dagster_storage_in_postgres(site, tmp_path, postgr
     home = tmp_path / "dagster-pg"
     home.mkdir()
     shutil.copy(ROOT / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
-    env = {**os.environ, **postgres, "DAGSTER_HOME": str(home), "DISCOGS_API_URL": fake.url,
-           "DISCOGS_RATE_LIMIT": "1000/1", "DISCOGS_SITE_STATE": settings.state_dir,
-           "DISCOGS_SITE_OUTPUT": settings.output_dir}
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault",
-                           settings.vault_file, "build", "--user", "al"], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([*CLI, "build", "--user", "al"], env=cli_env(settings, home, **postgres),
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (Path(settings.output_dir) / "u" / "al" / "collection" / "index.html").exists()
+    assert (Path(settings.site.output_dir) / "u" / "al" / "collection" / "index.html").exists()
     assert not list(home.rglob("*.db"))  # no SQLite storage beside it: runs and events are in the database
     with psycopg2.connect(host="127.0.0.1", port=postgres["DAGSTER_PG_PORT"], user=postgres["DAGSTER_PG_USERNAME"],
                           dbname="dagster") as db, db.cursor() as cursor:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import stat
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 from pipeline.build import build
 from pipeline.errors import SiteError
 from pipeline.vault import Vault
-from tests.conftest import personal, served_root
+from tests.conftest import cli_env, personal, served_root
 
 
 def _build(settings, instance, only=None):
@@ -28,7 +27,7 @@ def _build(settings, instance, only=None):
 
 
 def _edit_users(settings, old: str, new: str) -> None:
-    users = Path(settings.users_file)
+    users = Path(settings.stores.users_file)
     text = users.read_text()
     assert old in text
     users.write_text(text.replace(old, new))
@@ -43,7 +42,7 @@ def test_visibility_and_display_name_switch_at_the_next_publish_even_with_the_to
     fake.reset_log()
     outcomes, published = _build(settings, instance, ["al"])
     assert not outcomes[0].ok and published  # the sync failed, the publish did not
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     assert not (output / "u" / "al").exists()
     moved = next(p for p in (output / "u").iterdir() if p.name.startswith("al-"))
     for page in moved.rglob("*.html"):
@@ -58,7 +57,7 @@ def test_visibility_and_display_name_switch_at_the_next_publish_even_with_the_to
 def test_no_directory_listing_reveals_an_unlisted_path(site, tmp_path):
     settings, _, instance = site
     _build(settings, instance)
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     unlisted = next(p.name for p in (output / "u").iterdir() if p.name.startswith("ob-"))
     for directory in [p for p in output.rglob("*") if p.is_dir()]:
         assert (directory / "index.html").is_file(), f"{directory} has no index page"
@@ -85,7 +84,7 @@ def test_no_directory_listing_reveals_an_unlisted_path(site, tmp_path):
 def test_private_and_removed_users_leave_nothing_in_the_state_directory(site):
     settings, _, instance = site
     _build(settings, instance)
-    state = Path(settings.state_dir)
+    state = Path(settings.stores.state_dir)
     assert any("ob" in p.name for p in state.rglob("*"))
     _edit_users(settings, "discogs_username: obi\n    visibility: unlisted", "discogs_username: obi\n"
                 "    visibility: private")
@@ -101,11 +100,11 @@ def test_private_and_removed_users_leave_nothing_in_the_state_directory(site):
 def test_state_files_are_the_owners_alone(site):
     settings, _, instance = site
     assert all(o.ok for o in _build(settings, instance)[0])
-    state = Path(settings.state_dir)
+    state = Path(settings.stores.state_dir)
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     loose = [p for p in state.rglob("*") if p.is_file() and stat.S_IMODE(p.stat().st_mode) & 0o077]
     assert loose == []
-    published = [p for p in Path(settings.output_dir).rglob("*") if p.is_file()]
+    published = [p for p in Path(settings.site.output_dir).rglob("*") if p.is_file()]
     assert published and all(stat.S_IMODE(p.stat().st_mode) & 0o444 == 0o444 for p in published)
 
 
@@ -120,28 +119,27 @@ def test_tokens_are_bound_to_the_account_connect_confirmed(site, pipeline_world)
     assert "discogs-site connect al" in by_name["al"].error
     assert not [s for s in fake.requests() if s.user == "alice"]  # not one request with her token
     # An entry sealed before accounts were recorded is checked against /oauth/identity instead.
-    Vault.open(settings.vault_file).put("al", personal("alice"))
+    Vault.open(settings.stores.vault_file).put("al", personal("alice"))
     with pytest.raises(SiteError, match="belong to Discogs account 'alice'"):
-        settings.client(settings.user("al"))
+        settings.discogs.client(settings.stores.user("al"), settings.stores)
 
 
 @pytest.mark.parametrize("key", ["", "wrong"])
 def test_a_missing_or_wrong_key_stops_the_build_before_anything_changes(site, tmp_path, key):
     settings, fake, _ = site
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     output.mkdir()
     (output / "index.html").write_text("the site as it was")
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    env = {**os.environ, "DISCOGS_API_URL": settings.api_url, "DISCOGS_SITE_STATE": settings.state_dir,
-           "DISCOGS_SITE_OUTPUT": settings.output_dir, "DAGSTER_HOME": str(tmp_path / "dagster")}
+    env = cli_env(settings, tmp_path / "dagster")
     if key:
         from pipeline.vault import generate_key
 
         env["DISCOGS_SITE_KEY"] = generate_key()
     else:
         env.pop("DISCOGS_SITE_KEY")
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault",
-                           settings.vault_file, "build"], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--users", settings.stores.users_file, "--vault",
+                           settings.stores.vault_file, "build"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "DISCOGS_SITE_KEY" in lines[0] and "Traceback" not in done.stdout
@@ -157,7 +155,7 @@ def test_csv_cells_cannot_run_as_formulas_while_json_keeps_the_text(site, pipeli
             item["basic_information"]["title"] = text
         pipeline_world.version += 1
     _build(settings, instance, ["al"])
-    folder = Path(settings.output_dir) / "u" / "al" / "collection"
+    folder = Path(settings.site.output_dir) / "u" / "al" / "collection"
     rows = list(csv.DictReader(io.StringIO((folder / "export.csv").read_bytes().decode("utf-8-sig"), newline="")))
     titles = {r["title"] for r in rows}
     for text in nasty:

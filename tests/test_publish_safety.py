@@ -16,7 +16,8 @@ from pipeline.build import build
 from pipeline.registry import load_users
 from pipeline.site.output_guard import MARKER
 from pipeline.site.publish import publish_site
-from pipeline.site.render import stage_user
+from pipeline.site.staging import stage_user
+from tests.conftest import CLI, cli_env
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -24,11 +25,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def _cli_build(settings, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DISCOGS_API_URL": settings.api_url, "DISCOGS_RATE_LIMIT": "1000/1",
-           "DISCOGS_SITE_STATE": settings.state_dir, "DAGSTER_HOME": str(Path(settings.state_dir) / "dagster")}
-    command = [sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault", settings.vault_file,
-               "build", *args]
-    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    env = cli_env(settings, Path(settings.stores.state_dir) / "dagster")
+    del env["DISCOGS_SITE_OUTPUT"]  # the default, `output` under cwd, or --output
+    return subprocess.run([*CLI, "build", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def test_build_with_output_dot_inside_a_checkout_is_refused_and_deletes_nothing(site, tmp_path):
@@ -51,14 +50,14 @@ def test_output_at_a_directory_that_is_not_ours_is_refused_before_any_request(si
     home = tmp_path / "home"
     (home / "Documents").mkdir(parents=True)
     (home / "Documents" / "thesis.odt").write_text("years of work")
-    target = {"foreign": home / "Documents", "home": home, "parent of the state": Path(settings.state_dir).parent,
-              "holds users.yaml": Path(settings.users_file).parent}[where]
+    target = {"foreign": home / "Documents", "home": home, "parent of the state": settings.stores.state.parent,
+              "holds users.yaml": Path(settings.stores.users_file).parent}[where]
     env_home = {**os.environ, "HOME": str(home)}
     before = _tree(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--users", settings.users_file, "--vault",
-                           settings.vault_file, "build", "--output", str(target)],
-                          env={**env_home, "DISCOGS_API_URL": settings.api_url, "DISCOGS_SITE_STATE":
-                               settings.state_dir}, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--users", settings.stores.users_file, "--vault",
+                           settings.stores.vault_file, "build", "--output", str(target)],
+                          env={**env_home, "DISCOGS_API_URL": settings.discogs.api_url, "DISCOGS_SITE_STATE":
+                               settings.stores.state_dir}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"discogs-site: error: output directory {target}: refused")
@@ -68,14 +67,14 @@ def test_output_at_a_directory_that_is_not_ours_is_refused_before_any_request(si
 def test_the_output_directory_is_written_in_place_and_foreign_files_in_it_survive(site):
     """A mount point or a directory whose parent is read-only works: the directory itself is never replaced."""
     settings, _, instance = site
-    output = Path(settings.state_dir).parent / "www" / "site"
+    output = Path(settings.stores.state_dir).parent / "www" / "site"
     settings = settings.with_changes(output_dir=str(output))
     output.mkdir(parents=True)
     parent_before = sorted(os.listdir(output.parent))
     inode = output.stat().st_ino
     assert build(settings, instance=instance, report=lambda _: None)[1]
     (output / "CNAME").write_text("records.example.org\n")  # what a host wants beside the site
-    users = Path(settings.users_file)
+    users = Path(settings.stores.users_file)
     users.write_text(users.read_text().replace("visibility: unlisted", "visibility: private"))
     assert build(settings, instance=instance, report=lambda _: None)[1]
     assert output.stat().st_ino == inode
@@ -86,7 +85,7 @@ def test_the_output_directory_is_written_in_place_and_foreign_files_in_it_surviv
 
 def test_a_site_published_before_the_marker_existed_is_adopted(site):
     settings, _, instance = site
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     for name in ("index.html", "404.html", "robots.txt", "sitemap.xml"):
         (output / name).parent.mkdir(parents=True, exist_ok=True)
         (output / name).write_text("old")
@@ -98,10 +97,10 @@ def test_a_site_published_before_the_marker_existed_is_adopted(site):
 def test_renders_and_publishes_side_by_side_never_drop_or_fail_a_user(site):
     settings, _, instance = site
     assert build(settings, instance=instance, report=lambda _: None)[1]
-    staging, output = settings.pages_staging, Path(settings.output_dir)
-    frames = {n: pl.read_parquet(Path(settings.stats_dir) / f"{n}.parquet") for n in ("al", "ob")}
-    stats = {n: json.loads((Path(settings.stats_dir) / f"{n}.json").read_text()) for n in frames}
-    users = load_users(settings.users_file)
+    staging, output = settings.stores.pages_staging, Path(settings.site.output_dir)
+    frames = {n: pl.read_parquet(Path(settings.stores.stats_dir) / f"{n}.parquet") for n in ("al", "ob")}
+    stats = {n: json.loads((Path(settings.stores.stats_dir) / f"{n}.json").read_text()) for n in frames}
+    users = load_users(settings.stores.users_file)
     unlisted = next(p.name for p in (output / "u").iterdir() if p.name.startswith("ob-"))
     errors: list[BaseException] = []
     missing: list[str] = []

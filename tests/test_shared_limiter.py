@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from pipeline.discogs.fake import FakeDiscogs
+from pipeline.fakes.discogs import FakeDiscogs
 
 LIMIT, WINDOW, PER_PROCESS = 20, 1.0, 40
 

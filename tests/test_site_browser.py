@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 import pytest
 
 from pipeline.build import build, open_instance
-from pipeline.discogs.fake import FakeDiscogs, generate_world
+from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from pipeline.vault import generate_key
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve, watch
 from tests.conftest import ARTIFACTS, register, settings_for

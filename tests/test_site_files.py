@@ -24,7 +24,7 @@ def _quiet_build(settings, instance, only=None):
 def test_exports_hold_one_row_per_instance_readable_by_spreadsheets(site, pipeline_world):
     settings, _, instance = site
     _quiet_build(settings, instance)
-    folder = Path(settings.output_dir) / "u" / "al" / "collection"
+    folder = Path(settings.site.output_dir) / "u" / "al" / "collection"
     raw = (folder / "export.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so spreadsheet tools read UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
@@ -45,7 +45,7 @@ def test_sitemap_robots_and_hashed_assets(site):
     settings, _, instance = site
     settings = settings.with_changes(base_path="/records/", site_url="https://example.org")
     _quiet_build(settings, instance)
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     sitemap = (output / "sitemap.xml").read_text(encoding="utf-8")
     assert re.findall(r"<loc>(.*?)</loc>", sitemap) == [
         "https://example.org/records/", "https://example.org/records/u/al/collection/",
@@ -64,12 +64,12 @@ def test_sitemap_robots_and_hashed_assets(site):
 def test_unreadable_staged_pages_keep_that_users_published_pages_and_publish_the_others(site):
     settings, _, instance = site
     _quiet_build(settings, instance)
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     mine = {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()}
-    (settings.pages_staging / "al" / "entry.json").write_text("{truncated", encoding="utf-8")
-    users = Path(settings.users_file)
+    (settings.stores.pages_staging / "al" / "entry.json").write_text("{truncated", encoding="utf-8")
+    users = Path(settings.stores.users_file)
     users.write_text(users.read_text().replace("name: ob\n", "name: ob\n    display_name: Obi Renamed\n"))
-    summary = publish_site(settings.users(), settings.pages_staging, output)
+    summary = publish_site(settings.stores.users(), settings.stores.pages_staging, output)
     assert summary.warnings[0].startswith("user 'al': staged pages unreadable")
     assert {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()} == mine
     unlisted = next(p for p in (output / "u").iterdir() if p.name.startswith("ob-"))
@@ -79,9 +79,9 @@ def test_unreadable_staged_pages_keep_that_users_published_pages_and_publish_the
 def test_switching_a_user_to_private_removes_their_pages(site):
     settings, _, instance = site
     _quiet_build(settings, instance)
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     assert (output / "u" / "al").exists()
-    users = Path(settings.users_file)
+    users = Path(settings.stores.users_file)
     users.write_text(users.read_text().replace("discogs_username: alice\n    visibility: public",
                                                "discogs_username: alice\n    visibility: private"))
     _quiet_build(settings, instance)
@@ -111,8 +111,8 @@ def test_releases_json_holds_the_table_exactly_even_for_awkward_text(site, pipel
         pipeline_world.user("alice").items[7]["basic_information"]["title"] = awkward
         pipeline_world.version += 1
     _quiet_build(settings, instance)
-    data = json.loads((Path(settings.output_dir) / "u/al/collection/releases.json").read_text(encoding="utf-8"))
-    table = pl.read_parquet(Path(settings.state_dir) / "stats" / "al.parquet")
+    data = json.loads((Path(settings.site.output_dir) / "u/al/collection/releases.json").read_text(encoding="utf-8"))
+    table = pl.read_parquet(Path(settings.stores.state_dir) / "stats" / "al.parquet")
     expected = table.sort(["added_at", "instance_id"], descending=True).select(list(RELEASE_COLUMNS)).rows()
     assert data["columns"] == list(RELEASE_COLUMNS)
     assert data["rows"] == [list(row) for row in expected]
@@ -122,7 +122,7 @@ def test_releases_json_holds_the_table_exactly_even_for_awkward_text(site, pipel
 def test_without_a_site_url_there_is_no_sitemap_and_a_warning_says_why(site):
     settings, _, instance = site
     _quiet_build(settings.with_changes(site_url="https://example.org"), instance)
-    output = Path(settings.output_dir)
+    output = Path(settings.site.output_dir)
     assert (output / "sitemap.xml").is_file()
     reports: list[str] = []
     outcomes, published = build(settings, instance=instance, report=reports.append)

@@ -12,8 +12,8 @@ import math
 import pytest
 
 from pipeline import progress
-from pipeline.collection import SyncState
-from pipeline.discogs.fake import add_generated_items, generate_world
+from pipeline.collection.store import SyncState
+from pipeline.fakes.discogs import add_generated_items, generate_world
 from pipeline.sync import STAGE, sync_collection
 
 ITEMS = 1000  # ten pages

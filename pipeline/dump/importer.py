@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipeline.dump.merge import merge_dump
 from pipeline.dump.names import dated
 from pipeline.dump.reader import DumpReader
-from pipeline.masters import MasterCache
+from pipeline.masters.cache import MasterCache
 
 
 @dataclass
@@ -50,7 +51,7 @@ def import_dump(path: Path, cache_path: Path, *, day: date | None = None, url: s
         result.masters = _stage(reader, staging, report)
         result.skipped = reader.skipped
         with MasterCache(cache_path) as cache:
-            result.written, result.kept_newer = cache.merge_dump(staging, result.day, url or str(path), sha256,
+            result.written, result.kept_newer = merge_dump(cache, staging, result.day, url or str(path), sha256,
                                                                  result.masters)
     finally:
         staging.unlink(missing_ok=True)

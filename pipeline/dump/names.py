@@ -9,11 +9,11 @@ pattern (the fake server serves generated dumps under the same layout).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from pipeline import config
 from pipeline.errors import ConfigError
 
 DEFAULT_URL = "https://discogs-data-dumps.s3.us-west-2.amazonaws.com/data/{year}/discogs_{date}_masters.xml.gz"
@@ -29,7 +29,7 @@ def checksum_name(dump_date: date) -> str:
 
 
 def url_pattern() -> str:
-    pattern = os.environ.get("DISCOGS_DUMP_URL", "").strip() or DEFAULT_URL
+    pattern = config.environment().dump_url or DEFAULT_URL
     if "{date}" not in pattern:
         raise ConfigError(f"DISCOGS_DUMP_URL={pattern!r} has no {{date}} placeholder (and may use {{year}}), "
                           f"e.g. {DEFAULT_URL}")

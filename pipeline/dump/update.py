@@ -22,7 +22,7 @@ from pipeline import config
 from pipeline.dump.importer import ImportResult, import_dump
 from pipeline.dump.names import checksum_name, checksum_url, dated, dump_url, recent_months, sha256_of
 from pipeline.errors import ConfigError, SiteError
-from pipeline.masters import MasterCache
+from pipeline.masters.cache import MasterCache
 
 CHUNK = 1 << 20
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 
+from pipeline import config
 from pipeline.errors import ConfigError
 from pipeline.registry import User, Visibility
 
@@ -18,7 +18,8 @@ def url_secret() -> bytes:
     Falling back to the vault key keeps a fresh set-up to one secret; set the dedicated variable
     before rotating the vault key, or unlisted links change with it.
     """
-    secret = os.environ.get(SECRET_ENV, "").strip() or os.environ.get("DISCOGS_SITE_KEY", "").split(",")[0].strip()
+    env = config.environment()
+    secret = env.url_secret or env.site_key.split(",")[0].strip()
     if not secret:
         raise ConfigError(f"{SECRET_ENV} (or DISCOGS_SITE_KEY) must be set to give unlisted users a private URL")
     return secret.encode()

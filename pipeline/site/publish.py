@@ -22,10 +22,11 @@ from filelock import FileLock
 
 from pipeline.atomic import write_atomically
 from pipeline.registry import User, Visibility
-from pipeline.site.assets import site_assets
 from pipeline.site.output_guard import check_output_dir, mark
 from pipeline.site.paths import page_path, user_dir
-from pipeline.site.render import context, environment, read_staged, user_pages
+from pipeline.site.render import context, environment, user_pages
+from pipeline.site.staging import read_staged
+from pipeline.site.static_files import site_assets
 
 log = logging.getLogger(__name__)
 TOP_LEVEL = ("index.html", "404.html", "robots.txt", "sitemap.xml")

@@ -1,33 +1,20 @@
-"""Rendering: one user's data staged for publishing, and the HTML pages drawn from it and the registry.
+"""The HTML of the site: Jinja2 set-up and one user's pages, drawn from their staged data and registry entry.
 
-`stage_user` writes what only the user's own steps can produce (releases.json, the exports, the
-stats, a few covers) into `<state>/pages/<name>/`. The HTML pages are drawn at publish time from that
-staged data and the user's *current* registry entry, so a new display name or a switch to unlisted
-takes effect at the next publish even when the user's own sync failed.
+Drawn at publish time with the user's *current* registry entry, so a new display name or a switch to
+unlisted takes effect at the next publish even when the user's own sync failed.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import jinja2
-import polars as pl
-from filelock import FileLock
 
 from pipeline.registry import User, Visibility
-from pipeline.site.assets import TEMPLATES, Asset
 from pipeline.site.dashboard import chart_data, charts, summary
-from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
-
-DATA_FILES = ("releases.json", "export.csv", "export.json", "stats.json")
+from pipeline.site.staging import StagedUser
+from pipeline.site.static_files import TEMPLATES, Asset
 
 
 def environment() -> jinja2.Environment:
@@ -39,70 +26,6 @@ def context(root: str, assets: dict[str, Asset], **extra: Any) -> dict[str, Any]
     """`root` leads from the page to the site's root: relative on user pages, so they work under any base path."""
     return {"base": root, "assets": {a.name: a.hashed for a in assets.values()},
             "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "noindex": False, **extra}
-
-
-def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[str]:
-    """A few thumbnails for the index; only https URLs, whatever the API sent."""
-    return [r["thumb"] for r in rows if str(r["thumb"]).startswith("https://")][:n]
-
-
-@contextmanager
-def staged_lock(staging: Path, name: str) -> Iterator[None]:
-    """Held while a user's staged data is swapped or read, so a publish never sees half of a re-render."""
-    staging.mkdir(parents=True, exist_ok=True)
-    with FileLock(staging / f".{name}.lock"):
-        yield
-
-
-def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: Path) -> Path:
-    """Write the user's data into `staging/<name>/`, replacing what was there; returns that directory.
-
-    Each render writes a directory of its own and swaps it in under the user's lock: two renders of
-    one user never trip over each other, and a publish reads either the old data or the new.
-    """
-    target = staging / name
-    fresh = staging / f".{name}.{uuid.uuid4().hex}.new"
-    collection = fresh / "collection"
-    collection.mkdir(parents=True)
-    try:
-        exported = export_rows(table)
-        (collection / "releases.json").write_bytes(releases_json(table))
-        (collection / "export.csv").write_bytes(export_csv(exported))
-        (collection / "export.json").write_bytes(export_json(exported))
-        (collection / "stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
-        rows = table.sort("added_at", descending=True).select("thumb").head(50).to_dicts()
-        (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
-                                                      "last_synced": stats["totals"]["last_synced"]}),
-                                          encoding="utf-8")
-        with staged_lock(staging, name):
-            old = staging / f".{name}.{uuid.uuid4().hex}.old"
-            if target.exists():
-                target.rename(old)
-            fresh.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
-    return target
-
-
-@dataclass
-class StagedUser:
-    """What publishing needs of one user, read in one go under their lock."""
-
-    files: dict[str, bytes]  # collection/<name> -> bytes
-    stats: dict[str, Any]
-    entry: dict[str, Any]
-
-
-def read_staged(staging: Path, name: str) -> StagedUser | None:
-    """The user's staged data, or None when nothing is staged; ValueError when it is unreadable."""
-    with staged_lock(staging, name):
-        source = staging / name
-        if not source.is_dir():
-            return None
-        files = {f: (source / "collection" / f).read_bytes() for f in DATA_FILES}
-        entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
-    return StagedUser(files, json.loads(files["stats.json"]), entry)
 
 
 def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict[str, bytes]:

@@ -6,7 +6,7 @@ import string
 
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, RequestValidator, ResourceEndpoint
 
-from pipeline.discogs.fake.world import World
+from pipeline.fakes.discogs.world import World
 
 _DUMMY = "dummy"
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from pipeline.discogs.fake.world import FakeUser, World
+from pipeline.fakes.discogs.world import FakeUser, World
 
 SORT_KEYS = ("label", "artist", "title", "catno", "format", "rating", "added", "year")
 NOT_FOUND = "The requested resource was not found."

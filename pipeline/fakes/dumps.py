@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from pipeline.discogs.fake.generator import MASTER_BASE, Catalog
 from pipeline.dump.names import checksum_name, dump_name, sha256_of
+from pipeline.fakes.discogs.generator import MASTER_BASE, Catalog
 
 
 def _video(rng: random.Random, title: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pipeline.discogs.fake.world import World
+from pipeline.fakes.discogs.world import World
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Authorize application (fake Discogs)</title></head>

@@ -1,4 +1,4 @@
-"""A user's collection as a typed table: Discogs items -> rows, and the Parquet file they live in.
+"""A user's collection as a typed table: one Discogs collection item -> one row of SCHEMA.
 
 One rule per field lives here (the artist's display name, absent genres, the UTC instant of
 `date_added`), so the stats and the site never re-derive them from raw JSON.
@@ -6,16 +6,12 @@ One rule per field lives here (the artist's display name, absent genres, the UTC
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from pipeline.atomic import replace_atomically, write_atomically
 from pipeline.discogs.records import repaired
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -102,47 +98,3 @@ def _repaired_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCHEMA, orient="row") if rows else pl.DataFrame(schema=SCHEMA)
-
-
-@dataclass
-class SyncState:
-    """What the last sync knew, beside the table: when it ran and when it last reconciled in full."""
-
-    synced_at: str | None = None
-    reconciled_at: str | None = None
-    folder_count: int | None = None
-    warnings: list[str] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)  # instance ids of unreadable items, counted as known
-
-
-class CollectionStore:
-    """`<state>/collections/<user>.parquet` plus `<user>.json`, each replaced atomically."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self.dir = Path(state_dir) / "collections"
-
-    def table_path(self, user: str) -> Path:
-        return self.dir / f"{user}.parquet"
-
-    def load(self, user: str) -> pl.DataFrame | None:
-        path = self.table_path(user)
-        return pl.read_parquet(path) if path.exists() else None
-
-    def load_state(self, user: str) -> SyncState:
-        path = self.dir / f"{user}.json"
-        if not path.exists():
-            return SyncState()
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return SyncState(**{k: data.get(k) for k in ("synced_at", "reconciled_at", "folder_count")},
-                         warnings=data.get("warnings") or [], skipped=data.get("skipped") or [])
-
-    def save(self, user: str, table: pl.DataFrame, state: SyncState) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        replace_atomically(self.table_path(user), lambda tmp: table.write_parquet(tmp))
-        text = json.dumps(state.__dict__, indent=2)
-        write_atomically(self.dir / f"{user}.json", text.encode())
-
-    def remove(self, user: str) -> None:
-        for suffix in (".parquet", ".json"):
-            (self.dir / f"{user}{suffix}").unlink(missing_ok=True)
-

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.discogs.fake.world import World
+from pipeline.fakes.discogs.world import World
 
 
 class ReplayError(ValueError):

@@ -11,7 +11,7 @@ from datetime import date
 import dagster as dg
 
 from pipeline import progress
-from pipeline.defs.resources import PipelineSettings
+from pipeline.defs.resources import StateStores
 from pipeline.dump.names import dump_url
 from pipeline.dump.update import update
 
@@ -19,7 +19,7 @@ MONTHS = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=1)  
 
 
 @dg.asset(partitions_def=MONTHS, group_name="discogs")
-def masters_dump(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+def masters_dump(context: dg.AssetExecutionContext, stores: StateStores) -> dg.MaterializeResult:
     """Discogs' monthly masters dump (CC0) in the shared master cache: original year, genres and styles for
     every master that existed on the dump's date, so enrichment asks the API only for newer ones."""
     day = date.fromisoformat(context.partition_key)
@@ -29,7 +29,7 @@ def masters_dump(context: dg.AssetExecutionContext, settings: PipelineSettings) 
     def report(stage: str, done: int, total: int) -> None:
         reporter(progress.Step("masters dump", f"{stage} (MB)", done // 1_000_000, total // 1_000_000))
 
-    outcome = update(url, settings.master_cache_path, day=day, report=report)
+    outcome = update(url, stores.master_cache_path, day=day, report=report)
     if outcome.result is None:
         return dg.MaterializeResult(metadata={"dump_date": outcome.day, "already_imported": True, "url": url})
     r = outcome.result
@@ -39,14 +39,3 @@ def masters_dump(context: dg.AssetExecutionContext, settings: PipelineSettings) 
         "dump_date": r.day, "url": url, "masters": r.masters, "stored": r.written, "kept_newer_api_answers":
         r.kept_newer, "skipped": r.skipped, "downloaded_bytes": outcome.downloaded_bytes,
         "file_bytes": r.file_bytes, "seconds": round(r.seconds, 1), "masters_per_second": round(r.per_second)})
-
-
-masters_dump_job = dg.define_asset_job("import_masters_dump", selection=[masters_dump],
-                                       description="Download and import one month's Discogs masters dump.")
-
-
-@dg.schedule(cron_schedule="0 4 3 * *", job=masters_dump_job, default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="On the 3rd of every month: import that month's masters dump (published on the 1st).")
-def monthly_masters_dump(context: dg.ScheduleEvaluationContext):
-    month = context.scheduled_execution_time.date().replace(day=1).isoformat()
-    return dg.RunRequest(run_key=f"masters-dump-{month}", partition_key=month)

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from pipeline.discogs.fake import vocabulary as vocab
-from pipeline.discogs.fake.world import World
+from pipeline.fakes.discogs import vocabulary as vocab
+from pipeline.fakes.discogs.world import World
 
 API = "https://api.discogs.com"
 IMAGES = "https://i.discogs.com"

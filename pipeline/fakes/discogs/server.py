@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from pipeline.discogs.fake.api import MUST_AUTHENTICATE, Answer, FakeApi, error
-from pipeline.discogs.fake.authorize_page import authorize
-from pipeline.discogs.fake.dump_files import serve_dump_file
-from pipeline.discogs.fake.faults import Fault, Faults
-from pipeline.discogs.fake.generator import add_generated_items
-from pipeline.discogs.fake.oauth_server import OAuthServer
-from pipeline.discogs.fake.world import World
+from pipeline.fakes.discogs.api import MUST_AUTHENTICATE, Answer, FakeApi, error
+from pipeline.fakes.discogs.authorize_page import authorize
+from pipeline.fakes.discogs.dump_files import serve_dump_file
+from pipeline.fakes.discogs.faults import Fault, Faults
+from pipeline.fakes.discogs.generator import add_generated_items
+from pipeline.fakes.discogs.oauth_server import OAuthServer
+from pipeline.fakes.discogs.world import World
 
 TOO_FAST = "You are making requests too quickly."
 UNAUTHENTICATED_SHARE = 25 / 60  # Discogs: 25 unauthenticated vs 60 authenticated requests per minute

@@ -8,22 +8,23 @@ the build shows both paths: most masters from the dump, the rest through the API
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline import config
 from pipeline.build import build, open_instance
 from pipeline.build_display import build_display
+from pipeline.cli.tables import print_table
 from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
-from pipeline.discogs.fake import generate_world, personal_token_for
-from pipeline.discogs.fake.process import FakeProcess
 from pipeline.discogs.oauth import connect_personal
-from pipeline.dump.generate import world_masters, write_dump
 from pipeline.dump.update import update
+from pipeline.fakes.discogs import generate_world, personal_token_for
+from pipeline.fakes.discogs.process import FakeProcess
+from pipeline.fakes.dumps import world_masters, write_dump
 from pipeline.registry import Visibility, load_users
 from pipeline.serve import serve_site
 from pipeline.site.output_guard import check_output_dir
@@ -65,24 +66,27 @@ def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8
             for user in load_users(users_file):
                 connect_personal(user, vault, personal_token_for(user.discogs_username), client_options=options)
             print(f"Registered {len(DEMO_USERS)} users in {users_file}; tokens encrypted in {vault.path}\n")
-            settings = PipelineSettings(users_file=str(users_file), vault_file=str(vault.path),
-                                        state_dir=str(workdir / "state"), output_dir=str(output),
-                                        api_url=fake.url, rate_limit=str(DEMO_RATE),
-                                        site_url=f"http://127.0.0.1:{port}" if port else "")
-            os.environ["DISCOGS_SITE_KEY"] = key  # the pipeline opens the vault itself
+            settings = PipelineSettings.create(users_file=str(users_file), vault_file=str(vault.path),
+                                               state_dir=str(workdir / "state"), output_dir=str(output),
+                                               api_url=fake.url, rate_limit=str(DEMO_RATE),
+                                               site_url=f"http://127.0.0.1:{port}" if port else "")
+            config.export("DISCOGS_SITE_KEY", key)  # the pipeline opens the vault itself
             started = time.monotonic()
             import_demo_dump(world, fake, workdir, settings)
             with build_display() as say:
                 outcomes, published = build(settings, instance=open_instance(workdir / "dagster"), report=say)
-            print(f"\n{'user':<6} {'visibility':<10} {'items':>6} {'requests':>9} {'masters: dump':>14} "
-                  f"{'API':>5} {'seconds':>8}")
             built = [u for u in load_users(users_file) if u.visibility is not Visibility.PRIVATE]
+            rows = []
             for user, outcome in zip(built, outcomes, strict=True):
                 m = outcome.metadata
                 spent = int(m.get("collection.requests", 0)) + int(m.get("master_enrichment.requests", 0))
-                print(f"{user.name:<6} {user.visibility.value:<10} {m.get('collection.items', 0):>6} {spent:>9} "
-                      f"{m.get('master_enrichment.masters_from_dump', 0):>14} "
-                      f"{m.get('master_enrichment.masters_from_api', 0):>5} {outcome.seconds:>8.1f}")
+                rows.append((user.name, user.visibility.value, m.get("collection.items", 0), spent,
+                             m.get("master_enrichment.masters_from_dump", 0),
+                             m.get("master_enrichment.masters_from_api", 0), f"{outcome.seconds:.1f}"))
+            print()
+            print_table(("user", "visibility", "items", "API requests", "masters from the dump",
+                         "masters from the API", "seconds"), rows,
+                        numeric=("items", "API requests", "masters from the dump", "masters from the API", "seconds"))
             print(f"\nThe fake API served {fake.count()} requests in {time.monotonic() - started:.0f} s and answered "
                   f"{fake.count(status=429)} with 429.")
             if not published:
@@ -104,8 +108,8 @@ def import_demo_dump(world, fake: FakeProcess, workdir: Path, settings: Pipeline
     """Publish a generated masters dump on the fake server and import it the way operators do (`latest`)."""
     month = datetime.now(UTC).date().replace(day=1)
     write_dump(workdir / "dumps", month, world_masters(world, leave_out=DEMO_DUMP_LEAVES_OUT))
-    os.environ["DISCOGS_DUMP_URL"] = fake.url + "/data/{year}/discogs_{date}_masters.xml.gz"
-    outcome = update("latest", settings.master_cache_path)
+    config.export("DISCOGS_DUMP_URL", fake.url + "/data/{year}/discogs_{date}_masters.xml.gz")
+    outcome = update("latest", settings.stores.master_cache_path)
     result = outcome.result
     print(f"Masters dump of {result.day}: {result.masters:,} masters imported in {result.seconds:.1f} s; "
           f"the API is left for masters newer than the dump.\n")

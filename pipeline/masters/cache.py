@@ -1,4 +1,4 @@
-"""The master cache shared by every user, and enrichment: fetch each missing or stale master once.
+"""The master cache shared by every user: one SQLite database of masters and of the dumps seen.
 
 The cache is one SQLite database written through after every master, so a run killed at any moment
 (even with SIGKILL) loses nothing and the next run never fetches a stored master again. Entries are
@@ -14,23 +14,17 @@ imported, since importing that one costs no requests at all.
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import time
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
-from pipeline import progress
-from pipeline.discogs.client import DiscogsClient
-from pipeline.discogs.errors import MalformedResponseError, NotFoundError, TransientError
 from pipeline.discogs.records import Master
 
-log = logging.getLogger(__name__)
 DEFAULT_TTL_DAYS = 30.0
 MASTER_SCHEMA = {"master_id": pl.Int64, "master_found": pl.Boolean, "master_year": pl.Int64,
                  "master_genres": pl.List(pl.String), "master_styles": pl.List(pl.String)}
@@ -56,7 +50,15 @@ CREATE TABLE IF NOT EXISTS dumps (
 """
 
 
-def _day_start(day: str) -> float:
+CACHE_FILE = "masters.sqlite"
+
+
+def cache_path(state: Path) -> Path:
+    """The master cache every user shares, in the state directory."""
+    return Path(state) / CACHE_FILE
+
+
+def day_start(day: str) -> float:
     """Unix time of midnight UTC starting `day` (YYYY-MM-DD): when a dump's data was current."""
     return datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
 
@@ -81,6 +83,12 @@ class MasterCache:
         self._db.execute("PRAGMA synchronous=FULL")  # a master written is a master kept, even on power loss
         self._db.executescript(_SCHEMA)
         self._db.commit()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open database, for the dump merge (`pipeline.dump.merge`), which writes both tables in one
+        transaction."""
+        return self._db
 
     def close(self) -> None:
         self._db.close()
@@ -122,7 +130,7 @@ class MasterCache:
     def pending_dump_time(self) -> float:
         """Unix time of the newest dump known to be published but not imported (0 when none waits)."""
         row = self._db.execute("SELECT MAX(date) FROM dumps WHERE imported_at IS NULL").fetchone()
-        return _day_start(row[0]) if row and row[0] else 0.0
+        return day_start(row[0]) if row and row[0] else 0.0
 
     def note_dump(self, day: str, url: str) -> None:
         """Record that the dump of `day` (YYYY-MM-DD) is published; until imported it holds back API refreshes."""
@@ -133,31 +141,6 @@ class MasterCache:
         """Every dump recorded, newest first."""
         rows = self._db.execute("SELECT date, url, sha256, masters, imported_at FROM dumps ORDER BY date DESC")
         return [dict(zip(("date", "url", "sha256", "masters", "imported_at"), row, strict=True)) for row in rows]
-
-    def merge_dump(self, staged: Path, day: str, url: str, sha256: str, masters: int) -> tuple[int, int]:
-        """Take every master of a fully staged dump in one transaction; returns (written, kept_newer).
-
-        A master the API answered after the dump's date keeps the API's answer. Until the commit the
-        cache is exactly as it was, so a failed or killed import changes nothing.
-        """
-        dumped_at = _day_start(day)
-        self._db.execute("ATTACH DATABASE ? AS staged", (str(staged),))
-        try:
-            with self._db:
-                kept = self._db.execute(
-                    "SELECT COUNT(*) FROM staged.masters s JOIN masters m ON m.id = s.id "
-                    "WHERE m.source = 'api' AND m.fetched_at >= ?", (dumped_at,)).fetchone()[0]
-                written = self._db.execute(
-                    "INSERT OR REPLACE INTO masters (id, found, title, year, genres, styles, main_release, fetched_at, "
-                    "source) SELECT s.id, 1, s.title, s.year, s.genres, s.styles, s.main_release, ?, 'dump' "
-                    "FROM staged.masters s WHERE NOT EXISTS "
-                    "(SELECT 1 FROM masters m WHERE m.id = s.id AND m.fetched_at >= ?)",
-                    (dumped_at, dumped_at)).rowcount
-                self._db.execute("INSERT OR REPLACE INTO dumps VALUES (?, ?, ?, ?, ?)",
-                                 (day, url, sha256, masters, time.time()))
-        finally:
-            self._db.execute("DETACH DATABASE staged")
-        return written, kept
 
     def put(self, master: Master, fetched_at: float | None = None, source: str = "api") -> None:
         self._db.execute(
@@ -184,52 +167,3 @@ class MasterCache:
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM masters").fetchone()[0]
-
-
-@dataclass
-class EnrichResult:
-    wanted: int = 0          # distinct masters the collection points to
-    fetched: int = 0         # answered this run (found or 404)
-    not_found: int = 0
-    remaining: int = 0       # still due when the run stopped (budget spent or the API gave out)
-    errors: list[str] = field(default_factory=list)
-
-
-def enrich(client: DiscogsClient, cache: MasterCache, master_ids: Iterable[int], *, budget: int | None = None,
-           now: float | None = None) -> EnrichResult:
-    """Fetch what is due, at most `budget` requests' worth; every answer is stored the moment it arrives.
-
-    Auth errors propagate (the user must reconnect). A master whose body stays malformed is reported
-    and skipped; when the API keeps failing the run stops early, keeping everything fetched so far.
-    """
-    ids = {m for m in master_ids if m and m > 0}
-    due = cache.due(ids, now)
-    result = EnrichResult(wanted=len(ids), remaining=len(due))
-    planned = len(due) if budget is None else min(budget, len(due))
-    pace = client.rate.seconds_per_request
-
-    def tick() -> None:
-        progress.report(client.user or "", "masters", len(due) - result.remaining, planned, pace)
-
-    tick()
-    for master_id in due:
-        if budget is not None and result.fetched >= budget:
-            break
-        try:
-            cache.put(client.master(master_id))
-        except NotFoundError:
-            cache.put_missing(master_id)
-            result.not_found += 1
-        except MalformedResponseError as exc:
-            result.errors.append(f"master {master_id}: {exc}")
-            result.remaining -= 1
-            tick()
-            continue
-        except TransientError as exc:
-            result.errors.append(f"stopped early, {result.remaining} masters left: {exc}")
-            log.warning("enrichment stopped early: %s", exc)
-            break
-        result.fetched += 1
-        result.remaining -= 1
-        tick()
-    return result

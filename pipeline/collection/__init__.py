@@ -1,0 +1,1 @@
+"""A user's collection: Discogs items as typed rows (`rows`) and the files they are kept in (`store`)."""

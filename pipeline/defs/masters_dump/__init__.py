@@ -1,0 +1,1 @@
+"""Discogs' monthly masters dump, imported into the master cache every user shares."""

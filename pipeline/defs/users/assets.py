@@ -1,0 +1,147 @@
+"""A user's assets: collection -> master_enrichment -> collection_stats -> user_pages, one partition per user.
+
+Each asset calls plain functions (sync, masters, stats, site) and reports what happened as metadata.
+The Discogs-calling steps share the `discogs_api` pool so that, whatever runs at once, one step at a
+time spends the machine's request budget (the client's limiter still paces inside that step).
+"""
+
+
+import json
+import time
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from pipeline import progress
+from pipeline.defs.resources import DiscogsAccess, StateStores
+from pipeline.defs.users import checks
+from pipeline.defs.users.partitions import USERS
+from pipeline.instance import POOL
+from pipeline.masters.enrich import enrich
+from pipeline.registry import Visibility
+from pipeline.site.staging import stage_user
+from pipeline.stats import compute_stats, coverage, enriched
+from pipeline.sync import sync_collection
+
+
+def _refuse_private(context: dg.AssetExecutionContext, stores: StateStores) -> None:
+    """A user switched to private since their partition was made is not built; the next sync of the
+    partitions removes it, and the next publish deletes what is stored for them."""
+    if stores.user(context.partition_key).visibility is Visibility.PRIVATE:
+        raise dg.Failure("this user is private now: nothing is fetched or published for them")
+
+
+def _usage(before, after) -> dict[str, dg.MetadataValue]:
+    spent = after.since(before)
+    return {"requests": dg.MetadataValue.int(spent.requests),
+            "rate_limited_429": dg.MetadataValue.int(spent.rate_limited),
+            "retries": dg.MetadataValue.int(spent.retries),
+            "seconds_waited_on_rate_limit": dg.MetadataValue.float(round(spent.limiter_wait_seconds, 2))}
+
+
+def _progress_in_log(context: dg.AssetExecutionContext, user: str):
+    """Pages and masters done so far, in the run's log every half minute (the UI shows it live)."""
+    return progress.listening(progress.LineReporter(context.log.info, user=user, every=30.0))
+
+
+@dg.asset(partitions_def=USERS, pool=POOL, group_name="discogs", check_specs=[checks.SIZE_MATCHES_DISCOGS])
+def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: DiscogsAccess) -> dg.MaterializeResult:
+    """A user's whole Discogs collection (folder 0), synced with their own tokens.
+
+    The first sync reads every page (100 items each); later runs read the newest page, plus the pages
+    that hold changes; a full reconciliation runs at most once per `reconcile_hours`.
+    """
+    started = time.monotonic()
+    name = context.partition_key
+    _refuse_private(context, stores)
+    user = stores.user(name)
+    store = stores.collections()
+    with discogs.client(user, stores) as client, _progress_in_log(context, name):
+        before = client.stats.snapshot()
+        result = sync_collection(client, name, user.discogs_username, store.load(name), store.load_state(name),
+                                 reconcile_after=discogs.reconcile_after)
+        usage = _usage(before, client.stats)
+    store.save(name, result.table, result.state)
+    for warning in result.warnings:
+        context.log.warning(warning)
+    return dg.MaterializeResult(
+        metadata={"items": result.table.height, "added": result.added, "removed": result.removed,
+                  "mode": result.mode, "pages_fetched": result.pages, "warnings": len(result.warnings), **usage,
+                  "duration_seconds": round(time.monotonic() - started, 2)},
+        # unreadable items count as present: they are remembered from earlier syncs too
+        check_results=[checks.size_matches_discogs(result.table.height, len(result.skipped),
+                                                   result.state.folder_count)],
+    )
+
+
+class EnrichmentConfig(dg.Config):
+    budget: int = Field(default=0, ge=0, description="At most this many master requests in one run (0: no limit).")
+
+
+@dg.asset(partitions_def=USERS, pool=POOL, group_name="discogs", deps=[collection], check_specs=[checks.COVERAGE])
+def master_enrichment(context: dg.AssetExecutionContext, stores: StateStores, discogs: DiscogsAccess,
+                      config: EnrichmentConfig) -> dg.MaterializeResult:
+    """Master releases (original year, genres, styles) for the user's items, into the cache all users share.
+
+    Only masters the cache lacks or holds past their TTL are fetched, each stored the moment it
+    arrives; a run may be capped with `budget` so that a schedule converges on big collections.
+    """
+    started = time.monotonic()
+    name = context.partition_key
+    _refuse_private(context, stores)
+    table = stores.collections().load(name)
+    ids = table["master_id"].to_list() if table is not None else []
+    with (discogs.client(stores.user(name), stores) as client, stores.master_cache() as cache,
+          _progress_in_log(context, name)):
+        before = client.stats.snapshot()
+        result = enrich(client, cache, ids, budget=config.budget or None)
+        usage = _usage(before, client.stats)
+        frame = enriched(table, cache.frame(ids)) if table is not None else None
+        sources = cache.sources(ids)
+    for error in result.errors:
+        context.log.warning(f"user {name!r}: {error}")
+    share = coverage(frame) if frame is not None else 1.0
+    return dg.MaterializeResult(
+        metadata={"masters_wanted": result.wanted, "masters_fetched": result.fetched,
+                  "masters_from_dump": sources["dump"], "masters_from_api": sources["api"],
+                  "masters_not_found": result.not_found, "masters_left": result.remaining,
+                  "errors": len(result.errors), "coverage": round(share, 4), **usage,
+                  "duration_seconds": round(time.monotonic() - started, 2)},
+        check_results=[checks.coverage(share)],
+    )
+
+
+@dg.asset(partitions_def=USERS, group_name="site", deps=[master_enrichment])
+def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> dg.MaterializeResult:
+    """Counts by genre, style, format, decade, year, label, artist, month added and rating, with totals (Polars)."""
+    name = context.partition_key
+    _refuse_private(context, stores)
+    table = stores.collections().load(name)
+    if table is None:
+        raise dg.Failure(f"user {name!r} has no synced collection yet; materialize `collection` first")
+    with stores.master_cache() as cache:
+        frame = enriched(table, cache.frame(table["master_id"].to_list()))
+    stats = compute_stats(frame, synced_at=stores.collections().load_state(name).synced_at)
+    stores.stats_dir.mkdir(parents=True, exist_ok=True)
+    path = stores.stats_json(name)
+    path.write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
+    frame.write_parquet(stores.stats_parquet(name))
+    totals = stats["totals"]
+    return dg.MaterializeResult(
+        metadata={"items": totals["items"], "artists": totals["artists"], "genres": totals["genres"],
+                  "coverage": totals["enrichment_coverage"], "path": dg.MetadataValue.path(str(path))},
+    )
+
+
+@dg.asset(partitions_def=USERS, group_name="site", deps=[collection_stats])
+def user_pages(context: dg.AssetExecutionContext, stores: StateStores) -> dg.MaterializeResult:
+    """The user's list data (releases.json), exports and statistics, staged for the next publish.
+
+    The HTML is drawn at publish time from this and the user's current registry entry."""
+    name = context.partition_key
+    _refuse_private(context, stores)
+    stats = json.loads(stores.stats_json(name).read_text(encoding="utf-8"))
+    frame = pl.read_parquet(stores.stats_parquet(name))
+    target = stage_user(name, frame, stats, stores.pages_staging)
+    return dg.MaterializeResult(metadata={"items": frame.height, "staged": dg.MetadataValue.path(str(target))})

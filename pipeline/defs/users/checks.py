@@ -1,0 +1,27 @@
+"""Checks on a user's assets, evaluated as each asset materializes (they need what the step just learned)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+COVERAGE_TARGET = 0.9
+
+SIZE_MATCHES_DISCOGS = dg.AssetCheckSpec(
+    "size_matches_discogs", asset="collection",
+    description="The stored collection (plus items Discogs sent unreadable) holds as many items as Discogs' "
+                "folder 0 reports.")
+
+COVERAGE = dg.AssetCheckSpec(
+    "coverage", asset="master_enrichment",
+    description=f"At least {COVERAGE_TARGET:.0%} of items with a master are enriched (a warning below that).")
+
+
+def size_matches_discogs(stored: int, skipped: int, discogs_count: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=SIZE_MATCHES_DISCOGS.name, passed=stored + skipped == discogs_count,
+                               metadata={"stored": stored, "skipped_bad_items": skipped,
+                                         "discogs_folder_count": discogs_count})
+
+
+def coverage(share: float) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=COVERAGE.name, passed=share >= COVERAGE_TARGET,
+                               severity=dg.AssetCheckSeverity.WARN, metadata={"coverage": round(share, 4)})

@@ -1,0 +1,87 @@
+"""One user's data staged for publishing: what only their own steps can produce, swapped in whole.
+
+`stage_user` writes releases.json, the exports, the stats and a few covers into
+`<state>/pages/<name>/`; a publish reads them back with `read_staged`, under the same per-user lock.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from filelock import FileLock
+
+from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
+
+DATA_FILES = ("releases.json", "export.csv", "export.json", "stats.json")
+
+
+def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[str]:
+    """A few thumbnails for the index; only https URLs, whatever the API sent."""
+    return [r["thumb"] for r in rows if str(r["thumb"]).startswith("https://")][:n]
+
+
+@contextmanager
+def staged_lock(staging: Path, name: str) -> Iterator[None]:
+    """Held while a user's staged data is swapped or read, so a publish never sees half of a re-render."""
+    staging.mkdir(parents=True, exist_ok=True)
+    with FileLock(staging / f".{name}.lock"):
+        yield
+
+
+def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: Path) -> Path:
+    """Write the user's data into `staging/<name>/`, replacing what was there; returns that directory.
+
+    Each render writes a directory of its own and swaps it in under the user's lock: two renders of
+    one user never trip over each other, and a publish reads either the old data or the new.
+    """
+    target = staging / name
+    fresh = staging / f".{name}.{uuid.uuid4().hex}.new"
+    collection = fresh / "collection"
+    collection.mkdir(parents=True)
+    try:
+        exported = export_rows(table)
+        (collection / "releases.json").write_bytes(releases_json(table))
+        (collection / "export.csv").write_bytes(export_csv(exported))
+        (collection / "export.json").write_bytes(export_json(exported))
+        (collection / "stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
+        rows = table.sort("added_at", descending=True).select("thumb").head(50).to_dicts()
+        (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
+                                                      "last_synced": stats["totals"]["last_synced"]}),
+                                          encoding="utf-8")
+        with staged_lock(staging, name):
+            old = staging / f".{name}.{uuid.uuid4().hex}.old"
+            if target.exists():
+                target.rename(old)
+            fresh.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return target
+
+
+@dataclass
+class StagedUser:
+    """What publishing needs of one user, read in one go under their lock."""
+
+    files: dict[str, bytes]  # collection/<name> -> bytes
+    stats: dict[str, Any]
+    entry: dict[str, Any]
+
+
+def read_staged(staging: Path, name: str) -> StagedUser | None:
+    """The user's staged data, or None when nothing is staged; ValueError when it is unreadable."""
+    with staged_lock(staging, name):
+        source = staging / name
+        if not source.is_dir():
+            return None
+        files = {f: (source / "collection" / f).read_bytes() for f in DATA_FILES}
+        entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
+    return StagedUser(files, json.loads(files["stats.json"]), entry)
