@@ -32,7 +32,7 @@ system-packages:
 
 test: $(STAMP) system-packages
 	$(BIN)/ruff check pipeline tests benchmarks
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests benchmarks

@@ -142,13 +142,34 @@ def served_root(server, prefix: str = "/") -> str:
             return found[1]
 
 
+def _worker() -> str:
+    """The pytest-xdist worker running this process ("" when the tests run in one process)."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each worker logs to a file of its own; the controller starts from a clean slate."""
+    if _worker():
+        config.option.log_file = str(ARTIFACTS / f"pytest-{_worker()}.log")
+    else:
+        for stale in [*ARTIFACTS.glob("leak-*.txt"), *ARTIFACTS.glob("pytest-gw*.log")]:
+            stale.unlink()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when a token used by any test appears in the run's debug log."""
-    log = ARTIFACTS / "pytest.log"
-    if not log.exists() or not KNOWN_SECRETS:
-        return
-    text = log.read_text(encoding="utf-8", errors="replace")
-    leaked = sorted(s for s in KNOWN_SECRETS if s in text)
-    if leaked:
-        print(f"\nSECRET LEAK: {len(leaked)} token(s) used by tests appear in {log}")
-        session.exitstatus = 1
+    """Fail the run when a token used by any test appears in the run's debug log.
+
+    Each worker scans its own log for the tokens its tests used and leaves a note when it finds one;
+    the controller (or the single process) fails the run on any note.
+    """
+    log = ARTIFACTS / (f"pytest-{_worker()}.log" if _worker() else "pytest.log")
+    if log.exists() and KNOWN_SECRETS:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        leaked = sorted(s for s in KNOWN_SECRETS if s in text)
+        if leaked:
+            (ARTIFACTS / f"leak-{_worker() or 'main'}.txt").write_text(f"{len(leaked)} token(s) in {log}\n")
+    if not _worker():
+        notes = sorted(ARTIFACTS.glob("leak-*.txt"))
+        if notes:
+            print("\nSECRET LEAK: " + "; ".join(n.read_text().strip() for n in notes))
+            session.exitstatus = 1
