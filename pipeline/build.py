@@ -104,7 +104,6 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     outcomes = []
     for name in names:
         started = time.monotonic()
-        report(f"{name}: building …")
         result = refresh.execute_in_process(partition_key=name, instance=instance, raise_on_error=False,
                                             tags={"discogs-site/user": name, **owner}, run_config=run_config)
         outcome = UserOutcome(name, result.success, time.monotonic() - started, _metadata(result))

@@ -62,12 +62,16 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-def serve_site(output: Path, port: int, prefix: str = "/", pages: list[tuple[str, str]] = ()) -> None:
-    """Serve until Ctrl-C, printing where to look; `pages` are (label, path under the site) pairs."""
+def serve_site(output: Path, port: int, prefix: str = "/", pages: list[tuple[str, str]] = (), *,
+               server: ThreadingHTTPServer | None = None,
+               hint: str = "Operators: `dagster dev` in the repository root shows the pipeline.") -> None:
+    """Serve until Ctrl-C, printing where to look; `pages` are (label, path under the site) pairs.
+
+    `server`, bound earlier by the caller (the demo checks its port before building), is used as is."""
     stop_on_signals()
-    with site_server(output, port, prefix) as httpd:
+    with server or site_server(output, port, prefix) as httpd:
         root = f"http://127.0.0.1:{httpd.server_address[1]}{prefix}"
         lines = [f"\nOpen {root} (Ctrl-C stops)"] + [f"  {label}: {root}{path}" for label, path in pages]
-        print("\n".join(lines) + "\nOperators: `dagster dev` in the repository root shows the pipeline.", flush=True)
+        print("\n".join(lines) + "\n" + hint, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             httpd.serve_forever()

@@ -1,17 +1,22 @@
 """Collection sync: the first time every page, later only what changed, a full reconciliation daily.
 
-Costs (what the tests and benchmarks hold it to): a first sync of N items is ceil(N/100) pages plus
-one closing read of the newest page (none when one page holds everything); an unchanged collection
-costs the folder count and the newest page; k additions cost at most ceil(k/100)+1 pages. Removals,
-moved folders and new ratings are invisible to that cheap check (unless they change the count), so a
-full pass runs at most every `reconcile_after`.
+Costs (what the tests and benchmarks hold it to): a first sync of N items is ceil(N/100) pages; an
+unchanged collection costs one request, the newest page, whose `pagination.items` is the folder's
+count; k additions cost at most ceil(k/100)+1 pages. Removals, moved folders and new ratings are
+invisible to that cheap check (unless they change the count), so a full pass runs at most every
+`reconcile_after`.
 
 A full pass is checked by identity, not by count. Pages are read newest first, so an item added
-mid-pass lands on a page already read (the closing read finds it) and pushes later pages down (an
-item read twice, kept once); an item removed from a page already read pulls later pages up, so one
-item slips past a page boundary unseen while the removed one is still held. Each page's total tells
-between which two reads such a removal happened; the pages read before it are read again, newest
-first, until the first item read after it: only the pages that moved.
+mid-pass lands on a page already read and pushes later pages down (an item read twice, kept once);
+an item removed from a page already read pulls later pages up, so one item slips past a page
+boundary unseen while the removed one is still held. Either changes the total the next page
+reports. A pass whose pages all report one total, with no item twice and that many items, saw a
+still collection and is done; otherwise the newest pages are read again (the closing read finds the
+additions), each page's total tells between which two reads a removal happened, and the pages read
+before it are read again, newest first, until the first item read after it: only the pages that
+moved. The one change a still-looking pass cannot see (an addition and the removal of an item
+already read, both between the same two reads) leaves the count off by one, so the next refresh's
+count check sends it to a full pass.
 """
 
 from __future__ import annotations
@@ -78,11 +83,10 @@ def sync_collection(client: DiscogsClient, user: str, username: str, previous: p
     reconciled = datetime.fromisoformat(state.reconciled_at) if state.reconciled_at else None
     due = previous is None or reconciled is None or now - reconciled >= reconcile_after
     if not due:
-        folder_count = client.folder(username, 0).count
-        result = _incremental(client, user, username, previous, set(state.skipped), folder_count)
+        result = _incremental(client, user, username, previous, set(state.skipped))
         if result is not None:
-            result.state = SyncState(now.isoformat(), state.reconciled_at, folder_count, result.warnings,
-                                     result.skipped)
+            result.state = SyncState(now.isoformat(), state.reconciled_at, result.state.folder_count,
+                                     result.warnings, result.skipped)
             return result
         log.info("user %r: the folder count moved unexpectedly; reconciling in full", user)
     result = _full(client, user, username, previous)
@@ -91,17 +95,20 @@ def sync_collection(client: DiscogsClient, user: str, username: str, previous: p
     return result
 
 
-def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame, skipped: set[int],
-                 folder_count: int) -> SyncResult | None:
-    """Newest pages until one holds a known item; None when only a full pass can explain the count."""
+def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame,
+                 skipped: set[int]) -> SyncResult | None:
+    """Newest pages until one holds a known item; None when only a full pass can explain the count.
+
+    The newest page's total is the folder's count: an unchanged collection costs that one request."""
     known = set(previous["instance_id"].to_list()) | skipped
     warnings: list[str] = []
     fresh: dict[int, dict[str, Any]] = {}
     bad: set[int] = set()
-    page_number, pages = 1, 1
+    page_number, pages, folder_count = 1, 1, None
     while page_number <= pages:
         page = client.collection_page(username, page_number, per_page=PER_PAGE, sort="added", sort_order="desc")
         pages = page.pages
+        folder_count = page.items if folder_count is None else folder_count
         progress.report(user, STAGE, page_number, pages, client.rate.seconds_per_request)
         fresh.update(_rows(page.releases, warnings, bad, user))
         seen = {_instance(item) for item in page.releases}
@@ -114,8 +121,8 @@ def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.D
     # Known items seen on the newest pages come back fresh too (a new rating costs nothing extra).
     updated = previous.filter(~pl.col("instance_id").is_in(list(fresh)))
     table = pl.concat([frame_of(list(fresh.values())), updated]).sort("added_at", descending=True)
-    return SyncResult(table, SyncState(), "incremental", pages=page_number, added=len(new), warnings=warnings,
-                      skipped=sorted(skipped | bad))
+    return SyncResult(table, SyncState(folder_count=folder_count), "incremental", pages=page_number,
+                      added=len(new), warnings=warnings, skipped=sorted(skipped | bad))
 
 
 @dataclass
@@ -189,13 +196,18 @@ def _moved_since(reads: list[_Read], closing_total: int, additions: int) -> int 
     return last if last is not None and placed >= removals else None
 
 
+def _still(reads: list[_Read]) -> bool:
+    """True when the pass shows the collection did not move: one total on every page, each item once, all of them."""
+    ids = [i for r in reads for i in r.ids]
+    return len({r.total for r in reads}) == 1 and len(ids) == len(set(ids)) == reads[0].total
+
+
 def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame | None) -> SyncResult:
     """Every page once, then the newest pages again to see what changed meanwhile; re-read what moved."""
     sync = _Pass(client, user, username)
     reads = sync.until(set())
     total, patched = reads[0].total, False
-    # The whole collection in one answer: nothing could move meanwhile, no closing read.
-    attempts = 0 if len(reads) == 1 and len(reads[0].ids) == reads[0].total else FULL_SYNC_ATTEMPTS
+    attempts = 0 if _still(reads) else FULL_SYNC_ATTEMPTS
     for attempt in range(1, attempts + 1):
         held = set(sync.items)
         closing = sync.until(held)

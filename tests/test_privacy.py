@@ -51,7 +51,7 @@ def test_visibility_and_display_name_switch_at_the_next_publish_even_with_the_to
     assert "A. Nonymous" in (moved / "collection" / "index.html").read_text(encoding="utf-8")
     assert moved.name not in (output / "index.html").read_text(encoding="utf-8")
     assert not (output / "sitemap.xml").exists() or moved.name not in (output / "sitemap.xml").read_text()
-    assert [s.path for s in fake.requests()] == ["/users/alice/collection/folders/0"]  # the failed sync only
+    assert [s.path for s in fake.requests()] == ["/users/alice/collection/folders/0/releases"]  # the failed sync
 
 
 def test_no_directory_listing_reveals_an_unlisted_path(site, tmp_path):

@@ -38,6 +38,7 @@ def test_the_wheel_installed_away_from_the_source_renders_a_users_pages(tmp_path
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
+    assert "Warning" not in built.stdout + built.stderr, "packaging warnings: " + built.stderr
     wheel = next(wheels.glob("discogs_site-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "pipeline/site_templates/dashboard.html.j2" in names and "pipeline/site_templates/static/list.js" in names

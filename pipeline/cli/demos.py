@@ -40,4 +40,4 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipeline.fakes.demo import run_demo
 
-    return run_demo(args.output or config.output_dir(), keep=args.keep, serve=not args.no_serve, port=args.port)
+    return run_demo(args.output or config.output_dir(), home=args.home, serve=not args.no_serve, port=args.port)

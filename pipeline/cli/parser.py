@@ -90,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run the demo against a generated fake Discogs world")
-    p.add_argument("--keep", action="store_true", help="keep the temporary state directory")
+    p.add_argument("--home", type=Path, default=Path(".demo"), metavar="DIR",
+                   help="where the demo keeps its registry, vault, state and Dagster runs, remade on every run "
+                        "(default .demo)")
     p.add_argument("--output", type=Path, help="where the site goes (default: $DISCOGS_SITE_OUTPUT or output)")
     p.add_argument("--no-serve", action="store_true", help="build the site and exit instead of serving it")
     p.add_argument("--port", type=int, default=8000, help="port to serve the site on (default 8000; 0: any)")

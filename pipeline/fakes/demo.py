@@ -1,17 +1,18 @@
 """`discogs-site demo`: a generated fake Discogs world, three registered users, the whole pipeline, a site.
 
-Everything it creates lives in a temporary directory (users.yaml, a vault under a throw-away key, a
-generated masters dump) and the fake API runs in a child process that ends with the demo, so Ctrl-C
-leaves nothing behind. The dump leaves a fifth of the masters out, as if they were newer than it, so
+Everything it creates lives in one folder, `.demo/` by default (users.yaml, a vault under a
+throw-away key, the state with Dagster's runs, a generated masters dump, and `demo.env` to open them
+in `dagster dev`); the next demo run starts it afresh. The fake API runs in a child process that ends
+with the demo. The dump leaves a fifth of the masters out, as if they were newer than it, so
 the build shows both paths: most masters from the dump, the rest through the API.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from pipeline import config
@@ -22,11 +23,12 @@ from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.oauth import connect_personal
 from pipeline.dump.update import update
+from pipeline.errors import ConfigError
 from pipeline.fakes.discogs import generate_world, personal_token_for
 from pipeline.fakes.discogs.process import FakeProcess
 from pipeline.fakes.dumps import world_masters, write_dump
 from pipeline.registry import Visibility, load_users
-from pipeline.serve import serve_site
+from pipeline.serve import serve_site, site_server
 from pipeline.site.output_guard import check_output_dir
 from pipeline.site.paths import page_path
 from pipeline.vault import Vault, generate_key, parse_keys
@@ -38,6 +40,9 @@ DEMO_USERS = (
     ("pia", "pia-private", 50, "private", False),
 )
 DEMO_RATE = RateLimit(60, 2.0)  # a minute of Discogs' budget compressed into two seconds
+DEFAULT_HOME = Path(".demo")
+HOME_MARKER = ".discogs-site-demo"
+DEMO_URL_SECRET = "discogs-site-demo"  # a fixed secret: the unlisted demo user's link survives a rerun
 DEMO_DUMP_LEAVES_OUT = 0.2
 
 
@@ -48,60 +53,103 @@ def write_demo_users(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run_demo(output: Path, keep: bool = False, serve: bool = True, port: int = 8000) -> int:
+def prepare_home(home: Path) -> Path:
+    """`home` emptied for a new run: made when missing, cleared when an earlier demo made it, refused otherwise."""
+    home = home.resolve()
+    if home.exists():
+        if (home / HOME_MARKER).is_file():
+            shutil.rmtree(home)
+        elif not home.is_dir() or any(home.iterdir()):
+            raise ConfigError(f"{home}: not made by `discogs-site demo` and not empty; nothing was changed "
+                              "(choose another folder with --home)")
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (home / HOME_MARKER).write_text("made by `discogs-site demo`; the next demo run deletes and remakes it\n")
+    return home
+
+
+def write_env(home: Path, settings: PipelineSettings, key: str) -> Path:
+    """`<home>/demo.env`: the variables under which `dagster dev` (or `make demo-ui`) shows the demo's runs."""
+    stores = settings.stores
+    values = {"DISCOGS_SITE_USERS": stores.users_file, "DISCOGS_SITE_VAULT": stores.vault_file,
+              "DISCOGS_SITE_STATE": stores.state_dir, "DAGSTER_HOME": str(stores.dagster_home),
+              "DISCOGS_SITE_OUTPUT": str(Path(settings.site.output_dir).resolve()),
+              "DISCOGS_SITE_KEY": key, "DISCOGS_SITE_URL_SECRET": DEMO_URL_SECRET,
+              "DISCOGS_API_URL": settings.discogs.api_url, "DISCOGS_RATE_LIMIT": settings.discogs.rate_limit}
+    path = home / "demo.env"
+    path.write_text("# The demo's settings (a throw-away key for fake tokens). Load with: set -a; . " + str(path)
+                    + "; set +a\n" + "".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
+    return path
+
+
+def _bind(output: Path, port: int) -> ThreadingHTTPServer:
+    try:
+        return site_server(output, port)
+    except OSError as exc:
+        raise ConfigError(f"port {port} on 127.0.0.1 is taken ({exc.strerror}); nothing was built. Choose "
+                          "another: `make demo PORT=8080` or `discogs-site demo --port 8080`") from None
+
+
+def run_demo(output: Path, home: Path = DEFAULT_HOME, serve: bool = True, port: int = 8000) -> int:
     check_output_dir(output)  # before anything runs: the demo publishes there too
+    server = _bind(output, port) if serve else None  # a taken port fails now, not after the build
+    try:
+        return _run(output, prepare_home(home), server)
+    finally:
+        if server is not None:
+            server.server_close()
+
+
+def _run(output: Path, home: Path, server: ThreadingHTTPServer | None) -> int:
     spec = ",".join(f"{u}:{n}:{'public' if public else 'private'}" for _, u, n, _, public in DEMO_USERS)
     world = generate_world(spec)
-    workdir = Path(tempfile.mkdtemp(prefix="discogs-site-demo-"))
-    try:
-        # The same world (same spec, same seed) served by a child process, as a real server would be.
-        with FakeProcess(spec, rate_limit=DEMO_RATE.requests, window=DEMO_RATE.seconds,
-                         dumps_dir=workdir / "dumps") as fake:
-            print(f"Fake Discogs API: {fake.url} ({DEMO_RATE.requests} requests per {DEMO_RATE.seconds:g} s)")
-            users_file = workdir / "users.yaml"
-            write_demo_users(users_file)
-            key = generate_key()
-            vault = Vault(workdir / "vault.json", parse_keys(key, "demo key"), {})
-            options = {"api_url": fake.url, "rate": DEMO_RATE}
-            for user in load_users(users_file):
-                connect_personal(user, vault, personal_token_for(user.discogs_username), client_options=options)
-            print(f"Registered {len(DEMO_USERS)} users in {users_file}; tokens encrypted in {vault.path}\n")
-            settings = PipelineSettings.create(users_file=str(users_file), vault_file=str(vault.path),
-                                               state_dir=str(workdir / "state"), output_dir=str(output),
-                                               api_url=fake.url, rate_limit=str(DEMO_RATE),
-                                               site_url=f"http://127.0.0.1:{port}" if port else "")
-            config.export("DISCOGS_SITE_KEY", key)  # the pipeline opens the vault itself
-            started = time.monotonic()
-            import_demo_dump(world, fake, workdir, settings)
-            with build_display() as say:
-                outcomes, published = build(settings, instance=open_instance(workdir / "dagster"), report=say)
-            built = [u for u in load_users(users_file) if u.visibility is not Visibility.PRIVATE]
-            rows = []
-            for user, outcome in zip(built, outcomes, strict=True):
-                m = outcome.metadata
-                spent = int(m.get("collection.requests", 0)) + int(m.get("master_enrichment.requests", 0))
-                rows.append((user.name, user.visibility.value, m.get("collection.items", 0), spent,
-                             m.get("master_enrichment.masters_from_dump", 0),
-                             m.get("master_enrichment.masters_from_api", 0), f"{outcome.seconds:.1f}"))
-            print()
-            print_table(("user", "visibility", "items", "API requests", "masters from the dump",
-                         "masters from the API", "seconds"), rows,
-                        numeric=("items", "API requests", "masters from the dump", "masters from the API", "seconds"))
-            print(f"\nThe fake API served {fake.count()} requests in {time.monotonic() - started:.0f} s and answered "
-                  f"{fake.count(status=429)} with 429.")
-            if not published:
-                return 1
-            print(f"Site written to {output.resolve()}")
-            if serve:
-                pages = [(f"{u.label} ({u.visibility.value})", page_path(u))
-                         for u in load_users(users_file) if u.visibility is not Visibility.PRIVATE]
-                serve_site(output, port, pages=pages)
-            return 0 if all(o.ok for o in outcomes) else 1
-    finally:
-        if keep:
-            print(f"State kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    port = server.server_address[1] if server else 0
+    # The same world (same spec, same seed) served by a child process, as a real server would be.
+    with FakeProcess(spec, rate_limit=DEMO_RATE.requests, window=DEMO_RATE.seconds, dumps_dir=home / "dumps") as fake:
+        print(f"Fake Discogs API: {fake.url} ({DEMO_RATE.requests} requests per {DEMO_RATE.seconds:g} s)")
+        users_file = home / "users.yaml"
+        write_demo_users(users_file)
+        key = generate_key()
+        vault = Vault(home / "vault.json", parse_keys(key, "demo key"), {})
+        options = {"api_url": fake.url, "rate": DEMO_RATE}
+        for user in load_users(users_file):
+            connect_personal(user, vault, personal_token_for(user.discogs_username), client_options=options)
+        print(f"Registered {len(DEMO_USERS)} users in {users_file}; tokens encrypted in {vault.path}\n")
+        settings = PipelineSettings.create(users_file=str(users_file), vault_file=str(vault.path),
+                                           state_dir=str(home / "state"), output_dir=str(output),
+                                           api_url=fake.url, rate_limit=str(DEMO_RATE),
+                                           site_url=f"http://127.0.0.1:{port}" if port else "")
+        config.export("DISCOGS_SITE_KEY", key)  # the pipeline opens the vault itself
+        config.export("DISCOGS_SITE_URL_SECRET", DEMO_URL_SECRET)  # the unlisted user's URL is the same every run
+        config.export("DAGSTER_HOME", str(settings.stores.dagster_home))
+        write_env(home, settings, key)
+        started = time.monotonic()
+        import_demo_dump(world, fake, home, settings)
+        with build_display() as say:
+            outcomes, published = build(settings, instance=open_instance(settings.stores.dagster_home), report=say)
+        built = [u for u in load_users(users_file) if u.visibility is not Visibility.PRIVATE]
+        rows = []
+        for user, outcome in zip(built, outcomes, strict=True):
+            m = outcome.metadata
+            spent = int(m.get("collection.requests", 0)) + int(m.get("master_enrichment.requests", 0))
+            rows.append((user.name, user.visibility.value, m.get("collection.items", 0), spent,
+                         m.get("master_enrichment.masters_from_dump", 0),
+                         m.get("master_enrichment.masters_from_api", 0), f"{outcome.seconds:.1f}"))
+        print()
+        print_table(("user", "visibility", "items", "API requests", "masters from the dump",
+                     "masters from the API", "seconds"), rows,
+                    numeric=("items", "API requests", "masters from the dump", "masters from the API", "seconds"))
+        print(f"\nThe fake API served {fake.count()} requests in {time.monotonic() - started:.0f} s and answered "
+              f"{fake.count(status=429)} with 429.")
+        if not published:
+            return 1
+        print(f"Site written to {output.resolve()}")
+        print(f"The demo's registry, vault, state and Dagster runs stay in {home} (see {home}/demo.env).")
+        if server is not None:
+            pages = [(f"{u.label} ({u.visibility.value})", page_path(u))
+                     for u in load_users(users_file) if u.visibility is not Visibility.PRIVATE]
+            serve_site(output, port, pages=pages, server=server, hint=f"Operators: `make demo-ui` (or `set -a; . "
+                       f"{home}/demo.env; set +a; dagster dev`) shows the demo's runs in the Dagster UI.")
+        return 0 if all(o.ok for o in outcomes) else 1
 
 
 def import_demo_dump(world, fake: FakeProcess, workdir: Path, settings: PipelineSettings) -> None:
