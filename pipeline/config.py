@@ -82,6 +82,9 @@ class Environment(BaseSettings):
     xdg_cache_home: str = Field("", validation_alias="XDG_CACHE_HOME")
     ratelimit_dir: str = Field("", validation_alias="DISCOGS_RATELIMIT_DIR",
                                description="where the request window lives (default: the cache)")
+    ratelimit_postgres: str = Field("", validation_alias="DISCOGS_RATELIMIT_POSTGRES", repr=False,
+                                    description="a PostgreSQL conninfo or URL: the request window lives there, "
+                                                "shared by every host behind one egress IP")
     npm_registry: str = Field("https://registry.npmjs.org", validation_alias="DISCOGS_SITE_NPM_REGISTRY")
     dagster_home: str = Field("", validation_alias="DAGSTER_HOME",
                               description="Dagster's storage (default: <state>/dagster)")

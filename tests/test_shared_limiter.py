@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from pipeline.fakes.discogs import FakeDiscogs
 
 LIMIT, WINDOW, PER_PROCESS = 20, 1.0, 40
@@ -66,3 +68,33 @@ def test_slow_answers_widen_the_margin_past_the_window_edge_up_to_a_cap(tmp_path
     assert fourth_request_after(0.04, tmp_path / "a") >= 1.04
     # An absurd round trip never stalls the pacing by more than 5% of the window.
     assert fourth_request_after(30.0, tmp_path / "b") < 1.5
+
+
+def test_two_hosts_with_their_own_state_share_one_budget_in_postgresql(world, tmp_path):
+    """Dagster on several machines behind one egress IP: separate state and window folders, one database."""
+    from tests.postgres import binaries, temporary_server
+
+    if binaries() is None:
+        pytest.skip("no PostgreSQL server binaries (Debian's postgresql package); `make test` installs them")
+    with temporary_server() as pg, FakeDiscogs(world, rate_limit=LIMIT, window=WINDOW) as fake:
+        conninfo = (f"host={pg['DAGSTER_PG_HOST']} port={pg['DAGSTER_PG_PORT']} user={pg['DAGSTER_PG_USERNAME']} "
+                    f"dbname={pg['DAGSTER_PG_DB']}")
+        workers = []
+        for user in ("alice", "carol"):
+            env = {**os.environ, "DISCOGS_RATELIMIT_POSTGRES": conninfo,
+                   "DISCOGS_RATELIMIT_DIR": str(tmp_path / f"host-{user}" / "ratelimit"),
+                   "DISCOGS_SITE_STATE": str(tmp_path / f"host-{user}" / "state")}
+            workers.append(subprocess.Popen(
+                [sys.executable, "-c", WORKER, fake.url, user, str(LIMIT), str(WINDOW), str(PER_PROCESS)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+        results = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            assert worker.returncode == 0, err
+            results.append(json.loads(out))
+        served = fake.requests()
+    assert [r["rate_limited"] for r in results] == [0, 0]
+    assert len(served) == 2 * PER_PROCESS and all(s.status == 200 for s in served)
+    stamps = sorted(s.at for s in served)
+    assert max(sum(1 for t in stamps if start <= t < start + WINDOW) for start in stamps) <= LIMIT
+    assert not list(tmp_path.rglob("ratelimit-*.sqlite")), "the window lives in the database, not in a file"

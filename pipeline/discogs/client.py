@@ -102,7 +102,8 @@ class DiscogsClient:
         self.user = user
         self.api_url = (api_url or config.api_url()).rstrip("/")
         self.rate = rate or config.rate_limit()
-        self.limiter = limiter or shared_limiter(self.rate, config.ratelimit_dir(), self.api_url)
+        self.limiter = limiter or shared_limiter(self.rate, config.ratelimit_dir(), self.api_url,
+                                                config.environment().ratelimit_postgres)
         self.timeout = timeout or config.timeout_seconds()
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base

@@ -1,7 +1,10 @@
-"""The machine-wide request budget: one moving window shared by every process that calls one Discogs host.
+"""The request budget: one moving window shared by every process that calls one Discogs host.
 
-Discogs throttles by source IP, so every process on this machine draws from one budget. The window
-lives in a SQLite file guarded by a file lock (pyrate-limiter's SQLiteBucket), keyed by API host. The
+Discogs throttles by source IP, so every process behind that IP draws from one budget. On one machine
+the window lives in a SQLite file guarded by a file lock (pyrate-limiter's SQLiteBucket), keyed by API
+host; when several hosts share the egress IP (Dagster on several machines), it lives in PostgreSQL
+(pyrate-limiter's PostgresBucket, the database's clock for every host) named by
+DISCOGS_RATELIMIT_POSTGRES. The
 server's `X-Discogs-Ratelimit-*` headers tighten the local count when they disagree with it (another
 tool on the same IP, a restarted process, a server with a lower limit): the difference is booked as
 phantom requests, so the next calls wait instead of collecting 429s.
@@ -20,6 +23,7 @@ from urllib.parse import urlsplit
 from pyrate_limiter import Limiter, Rate, SQLiteBucket
 
 from pipeline.config import RateLimit
+from pipeline.errors import ConfigError
 
 ITEM = "discogs"
 
@@ -50,19 +54,20 @@ class ServerBudget:
 class SharedRateLimiter:
     """Blocks until a request fits into the budget shared by all processes calling `api_url`."""
 
-    def __init__(self, rate: RateLimit, directory: Path, api_url: str) -> None:
+    def __init__(self, rate: RateLimit, directory: Path, api_url: str, postgres: str = "") -> None:
         self.rate = rate
         self._window_ms = int(rate.seconds * 1000)
         host = urlsplit(api_url).netloc or api_url
         digest = hashlib.sha1(f"{host}|{rate}".encode()).hexdigest()[:16]
-        directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"ratelimit-{digest}.sqlite"
-        self._bucket = SQLiteBucket.init_from_file(
-            [Rate(rate.requests, self._window_ms)],
-            table=f"window_{digest}",
-            db_path=str(self.path),
-            use_file_lock=True,
-        )
+        rates = [Rate(rate.requests, self._window_ms)]
+        self.path: Path | None = None
+        if postgres:
+            self._bucket = _postgres_bucket(postgres, f"discogs_{digest}", rates)
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+            self.path = directory / f"ratelimit-{digest}.sqlite"
+            self._bucket = SQLiteBucket.init_from_file(rates, table=f"window_{digest}", db_path=str(self.path),
+                                                       use_file_lock=True)
         # A small margin past the window's edge absorbs the gap between our clock and the moment the
         # server logs the request; 1% of the window keeps the sustained rate above 0.97 of the limit.
         self._base_buffer_ms = max(5, self._window_ms // 100)
@@ -92,6 +97,9 @@ class SharedRateLimiter:
         self._limiter.buffer_ms = max(self._base_buffer_ms, min(slowest, self._window_ms // 20))
 
     def used_in_window(self) -> int:
+        if self.path is None:  # PostgreSQL: drop what left the window, count the rest (the bucket's own API)
+            self._bucket.leak(self._bucket.now())
+            return self._bucket.count()
         now_ms = time.time_ns() // 1_000_000
         with self._bucket.lock:
             cursor = self._bucket.conn.execute(
@@ -120,15 +128,31 @@ class SharedRateLimiter:
         return self.observe(ServerBudget(limit=None, used=None, remaining=0))
 
 
-_shared: dict[tuple[str, str, str], SharedRateLimiter] = {}
+def _postgres_bucket(conninfo: str, table: str, rates: list[Rate]):
+    """A PostgresBucket on a small pool; the driver is the `postgres` extra's, named when missing."""
+    try:
+        from psycopg_pool import ConnectionPool
+        from pyrate_limiter import PostgresBucket
+    except ImportError:
+        raise ConfigError("DISCOGS_RATELIMIT_POSTGRES is set but the PostgreSQL driver is not installed: "
+                          "pip install 'discogs-site[postgres]'") from None
+    try:
+        pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True, timeout=30)
+        return PostgresBucket(pool, table, rates)
+    except Exception as exc:  # psycopg's errors carry the server's words, never the password
+        raise ConfigError(f"DISCOGS_RATELIMIT_POSTGRES: cannot use the rate-limit database: "
+                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+_shared: dict[tuple[str, str, str, str], SharedRateLimiter] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_limiter(rate: RateLimit, directory: Path, api_url: str) -> SharedRateLimiter:
-    """One limiter per process for each (directory, host, rate): clients share its connection."""
-    key = (str(directory.resolve()), api_url, str(rate))
+def shared_limiter(rate: RateLimit, directory: Path, api_url: str, postgres: str = "") -> SharedRateLimiter:
+    """One limiter per process for each (budget's home, host, rate): clients share its connection."""
+    key = (postgres or str(directory.resolve()), api_url, str(rate), "pg" if postgres else "file")
     with _shared_lock:
         limiter = _shared.get(key)
         if limiter is None:
-            limiter = _shared[key] = SharedRateLimiter(rate, directory, api_url)
+            limiter = _shared[key] = SharedRateLimiter(rate, directory, api_url, postgres)
         return limiter
