@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -186,3 +187,25 @@ def test_no_token_is_left_in_output_state_or_dagster_storage(site, pipeline_worl
     assert leaked == []
     vault = Path(settings.stores.vault_file).read_bytes()
     assert not any(t in vault for t in tokens)  # ciphertext only
+
+
+def test_an_unchanged_user_is_neither_recomputed_nor_re_rendered_yet_shows_the_new_sync(site, pipeline_world):
+    settings, fake, instance = site
+    first, _ = build(settings, ["al"], instance=instance, report=lambda _: None)
+    assert first[0].metadata["collection_stats.recomputed"] and first[0].metadata["user_pages.rendered"]
+    staged = settings.stores.pages_staging / "al" / "collection" / "releases.json"
+    made = staged.stat().st_mtime_ns
+    again, published = build(settings, ["al"], instance=instance, report=lambda _: None)
+    assert published and not again[0].metadata["collection_stats.recomputed"]
+    assert not again[0].metadata["user_pages.rendered"] and staged.stat().st_mtime_ns == made
+    synced = settings.stores.collections().load_state("al").synced_at
+    shown = json.loads((Path(settings.site.output_dir) / "u" / "al" / "collection" / "stats.json").read_text())
+    assert shown["totals"]["last_synced"] == synced
+    # One new rating is a change: everything is made again from it.
+    item = pipeline_world.items("alice")[0]
+    with pipeline_world.lock:
+        item["rating"] = 5 if item["rating"] != 5 else 4
+        pipeline_world.version += 1
+    daily = settings.with_changes(reconcile_hours=0.0)  # a rating shows at the daily reconciliation
+    changed, _ = build(daily, ["al"], instance=instance, report=lambda _: None)
+    assert changed[0].metadata["collection_stats.recomputed"] and changed[0].metadata["user_pages.rendered"]

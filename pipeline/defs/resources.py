@@ -59,6 +59,10 @@ class StateStores(dg.ConfigurableResource):
         """The user's statistics (the `collection_stats` asset) as JSON."""
         return self.stats_dir / f"{name}.json"
 
+    def stats_fingerprint(self, name: str) -> Path:
+        """The fingerprint of the data the user's statistics were computed from (`pipeline.fingerprint`)."""
+        return self.stats_dir / f"{name}.fingerprint"
+
     def stats_parquet(self, name: str) -> Path:
         """The user's collection joined with its masters, as the stats saw it."""
         return self.stats_dir / f"{name}.parquet"

@@ -18,9 +18,11 @@ from typing import Any
 import polars as pl
 from filelock import FileLock
 
+from pipeline.atomic import write_atomically
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
 
 DATA_FILES = ("releases.json", "export.csv", "export.json", "stats.json")
+FINGERPRINT = "fingerprint"  # of the data the staged files were made from
 
 
 def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[str]:
@@ -36,7 +38,8 @@ def staged_lock(staging: Path, name: str) -> Iterator[None]:
         yield
 
 
-def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: Path) -> Path:
+def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: Path, *,
+               fingerprint: str = "") -> Path:
     """Write the user's data into `staging/<name>/`, replacing what was there; returns that directory.
 
     Each render writes a directory of its own and swaps it in under the user's lock: two renders of
@@ -56,6 +59,8 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
         (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
                                                       "last_synced": stats["totals"]["last_synced"]}),
                                           encoding="utf-8")
+        if fingerprint:
+            (fresh / FINGERPRINT).write_text(fingerprint, encoding="utf-8")
         with staged_lock(staging, name):
             old = staging / f".{name}.{uuid.uuid4().hex}.old"
             if target.exists():
@@ -65,6 +70,21 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
     return target
+
+
+def restage_sync_time(name: str, stats: dict[str, Any], fingerprint: str, staging: Path) -> bool:
+    """When the staged data was made from data with this fingerprint, write only the new stats (the sync
+    time moved) and return True; False when the user must be staged afresh."""
+    with staged_lock(staging, name):
+        source = staging / name
+        marker = source / FINGERPRINT
+        if not fingerprint or not marker.is_file() or marker.read_text(encoding="utf-8") != fingerprint:
+            return False
+        entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
+        entry["last_synced"] = stats["totals"]["last_synced"]
+        write_atomically(source / "collection" / "stats.json", json.dumps(stats, ensure_ascii=False).encode())
+        write_atomically(source / "entry.json", json.dumps(entry).encode())
+    return True
 
 
 @dataclass

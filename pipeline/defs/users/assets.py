@@ -14,13 +14,15 @@ import polars as pl
 from pydantic import Field
 
 from pipeline import progress
+from pipeline.atomic import write_atomically
 from pipeline.defs.resources import DiscogsAccess, StateStores
 from pipeline.defs.users import checks
 from pipeline.defs.users.partitions import USERS
+from pipeline.fingerprint import fingerprint
 from pipeline.instance import POOL
 from pipeline.masters.enrich import enrich
 from pipeline.registry import Visibility
-from pipeline.site.staging import stage_user
+from pipeline.site.staging import restage_sync_time, stage_user
 from pipeline.stats import compute_stats, coverage, enriched
 from pipeline.sync import sync_collection
 
@@ -122,15 +124,27 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
         raise dg.Failure(f"user {name!r} has no synced collection yet; materialize `collection` first")
     with stores.master_cache() as cache:
         frame = enriched(table, cache.frame(table["master_id"].to_list()))
-    stats = compute_stats(frame, synced_at=stores.collections().load_state(name).synced_at)
-    stores.stats_dir.mkdir(parents=True, exist_ok=True)
-    path = stores.stats_json(name)
-    path.write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
-    frame.write_parquet(stores.stats_parquet(name))
+    synced_at = stores.collections().load_state(name).synced_at
+    path, marker = stores.stats_json(name), stores.stats_fingerprint(name)
+    current = fingerprint(frame)
+    unchanged = (path.is_file() and stores.stats_parquet(name).is_file() and marker.is_file()
+                 and marker.read_text(encoding="utf-8") == current)
+    if unchanged:  # same data: only the sync time moves
+        stats = json.loads(path.read_text(encoding="utf-8"))
+        stats["totals"]["last_synced"] = synced_at
+    else:
+        stats = compute_stats(frame, synced_at=synced_at)
+        stores.stats_dir.mkdir(parents=True, exist_ok=True)
+        marker.unlink(missing_ok=True)  # a kill before the new fingerprint lands means "recompute"
+        frame.write_parquet(stores.stats_parquet(name))
+    write_atomically(path, json.dumps(stats, ensure_ascii=False).encode())
+    if not unchanged:
+        write_atomically(marker, current.encode())
     totals = stats["totals"]
     return dg.MaterializeResult(
         metadata={"items": totals["items"], "artists": totals["artists"], "genres": totals["genres"],
-                  "coverage": totals["enrichment_coverage"], "path": dg.MetadataValue.path(str(path))},
+                  "coverage": totals["enrichment_coverage"], "recomputed": not unchanged,
+                  "fingerprint": current[:16], "path": dg.MetadataValue.path(str(path))},
     )
 
 
@@ -142,6 +156,11 @@ def user_pages(context: dg.AssetExecutionContext, stores: StateStores) -> dg.Mat
     name = context.partition_key
     _refuse_private(context, stores)
     stats = json.loads(stores.stats_json(name).read_text(encoding="utf-8"))
+    current = stores.stats_fingerprint(name).read_text(encoding="utf-8")
+    if restage_sync_time(name, stats, current, stores.pages_staging):  # same data as staged: no re-render
+        return dg.MaterializeResult(metadata={"items": stats["totals"]["items"], "rendered": False,
+                                              "staged": dg.MetadataValue.path(str(stores.pages_staging / name))})
     frame = pl.read_parquet(stores.stats_parquet(name))
-    target = stage_user(name, frame, stats, stores.pages_staging)
-    return dg.MaterializeResult(metadata={"items": frame.height, "staged": dg.MetadataValue.path(str(target))})
+    target = stage_user(name, frame, stats, stores.pages_staging, fingerprint=current)
+    return dg.MaterializeResult(metadata={"items": frame.height, "rendered": True,
+                                          "staged": dg.MetadataValue.path(str(target))})

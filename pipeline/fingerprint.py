@@ -1,0 +1,26 @@
+"""Content fingerprints: whether a user's enriched collection changed since their stats and pages were made.
+
+An unchanged user's refresh then costs one request and a fingerprint, not a recomputation and a
+re-render: CPU follows what changed, not how many users there are. The fingerprint covers the data
+(every row and column of the enriched table), this package's version and polars' (whose output it
+feeds), and FORMAT, raised whenever the stats or staged files change shape for the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import polars as pl
+
+from pipeline import __version__
+
+FORMAT = "1"
+
+
+def fingerprint(frame: pl.DataFrame) -> str:
+    digest = hashlib.sha256(f"{FORMAT}|{__version__}|{pl.__version__}|".encode())
+    buffer = io.BytesIO()
+    frame.sort("instance_id").write_ipc(buffer, compression="uncompressed")
+    digest.update(buffer.getvalue())
+    return digest.hexdigest()
