@@ -11,17 +11,19 @@ PORT ?= 8000
 $(BIN)/python:
 	@echo "Creating $(VENV) (a Python virtual environment for this checkout)"
 	$(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install -qq --upgrade pip
 
 # The demo needs the project alone; the tests add pytest, Playwright, ruff and the PostgreSQL driver.
+# -qq: errors only (a machine's pip configuration and setuptools' editable-install notice would
+# otherwise print pages of warnings that are not about this project).
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 	@echo "Installing discogs-site and what it runs on (Dagster, Polars, ...) into $(VENV): a few minutes the first time"
-	@$(BIN)/pip install --quiet -e .
+	@$(BIN)/pip install -qq -e .
 	@touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "Installing discogs-site with its test tools (pytest, Playwright, ruff, the PostgreSQL driver) into $(VENV)"
-	@$(BIN)/pip install --quiet -e '.[test]'
+	@$(BIN)/pip install -qq -e '.[test]'
 	@touch $@ $(DEMO_STAMP)
 
 install: $(STAMP)
