@@ -80,6 +80,10 @@ def _poison(world) -> None:
             item["basic_information"]["artists"] = [{"name": XSS_ARTIST, "anv": "", "join": "", "id": 9}]
         for item in items[42:47]:
             item["basic_information"]["labels"] = [{"name": ACCENTED_LABEL, "catno": "ÀBC-12", "id": 7}]
+        # One pressing listed under one label three times, its catalogue number written three ways.
+        items[47]["basic_information"]["title"] = "What's Going On"
+        items[47]["basic_information"]["labels"] = [{"name": "Capitol Records", "catno": c, "id": 8}
+                                                    for c in ("SWCO 1762", "1762", "SWCO-1762")]
         world.version += 1
 
 
@@ -139,17 +143,25 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
 
 
+def words(text: str) -> str:
+    """Folded, apostrophes and dots dropped, any other run of non-letters and non-digits one space."""
+    kept = re.sub(r"['’.]", "", fold(text))
+    return " ".join("".join(c if c.isalnum() else " " for c in kept).split())
+
+
 def matching(rows, genre="", style="", format="", decade="", q=""):
-    """The list's rules, written again: every filter must hold and every search word must occur."""
-    terms = fold(q).split()
+    """The list's rules, written again: every filter must hold, and every typed word must occur, its marks
+    read as spaces, or run together inside one field (a catalogue number typed any way)."""
+    terms = [(words(t), words(t).replace(" ", "")) for t in fold(q).split() if words(t)]
     found = []
     for r in rows:
-        key = fold("\n".join([r["artist"], r["title"], *r["labels"], *r["catnos"]]))
+        fields = [r["artist"], r["title"], *r["labels"], *r["catnos"]]
+        key = words("\n".join(fields))
         year = r["original_year"]
+        searched = all(w in key or any(c in words(f).replace(" ", "") for f in fields) for w, c in terms)
         if ((not genre or genre in r["genres"]) and (not style or style in r["styles"])
                 and (not format or format in r["formats"])
-                and (not decade or (year and f"{year // 10 * 10}s" == decade))
-                and all(t in key for t in terms)):
+                and (not decade or (year and f"{year // 10 * 10}s" == decade)) and searched):
             found.append(r)
     return found
 
@@ -272,6 +284,61 @@ def test_filters_combine_with_an_accent_and_case_blind_search(page, site, base_u
     page.locator('input[type="search"]').fill("zzz no such record")
     assert count(page) == 0
     assert "No releases match" in page.locator("#status").inner_text()
+
+
+def test_search_ignores_punctuation_and_spacing(page, site, base_url):
+    rows = site.releases()
+    open_list(page, base_url)
+    search = page.locator('input[type="search"]')
+    for typed, expected in (("abc12", 5), ("ABC 12", 5), ("àbc-12", 5), ("swco1762", 1), ("whats going on", 1),
+                            ("what's going", 1)):
+        search.fill(typed)
+        assert count(page) == len(matching(rows, q=typed)) == expected, typed
+    # Its row names the label once, with the catalogue number once (the fullest of the three spellings).
+    meta = page.locator("#releases .meta").inner_text()
+    assert meta.endswith("Capitol Records – SWCO 1762"), meta
+
+
+def test_the_pager_hides_itself_and_focus_survives_buttons_that_disable_themselves(page, base_url):
+    open_list(page, base_url, "?q=abc12")
+    assert count(page) == 5 and not page.locator("#pages").is_visible()
+    open_list(page, base_url, "?page=9")
+    page.get_by_role("button", name="Next →").focus()
+    page.keyboard.press("Enter")  # to the last page: Next disables itself
+    assert page.locator("#page-label").inner_text() == "Page 10 of 10"
+    assert page.evaluate("document.activeElement.dataset.page") == "prev"
+    page.get_by_role("button", name="Reset filters").focus()
+    page.keyboard.press("Enter")  # Reset disables itself
+    assert page.evaluate("document.activeElement.name") == "q"
+
+
+def test_a_page_past_the_end_is_corrected_in_the_address(page, base_url):
+    open_list(page, base_url, "?page=999")
+    assert query_of(page)["page"] == ["10"] and page.locator("#page-label").inner_text() == "Page 10 of 10"
+
+
+def test_arrowing_through_a_select_adds_one_history_entry(page, site, base_url):
+    open_list(page, base_url)
+    before = page.evaluate("history.length")
+    genre = page.locator('select[name="genre"]')
+    genre.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    chosen = genre.input_value()
+    assert chosen and count(page) == len(matching(site.releases(), genre=chosen))
+    assert page.evaluate("history.length") == before + 1
+    page.go_back()
+    assert genre.input_value() == "" and count(page) == 230
+
+
+def test_the_subtitle_follows_the_sort_and_links_name_the_record(page, site, base_url):
+    open_list(page, base_url)
+    assert "every release, newest first" in page.locator(".lead").inner_text()
+    page.locator('select[name="sort"]').select_option("year")
+    assert "every release, oldest first" in page.locator(".lead").inner_text()
+    first = next(r for r in sorted(site.releases(), key=lambda r: r["original_year"] or 99999))
+    link = page.locator("#releases .title a").first
+    assert link.get_attribute("aria-label") == f"{first['artist']} – {first['title']} on Discogs"
 
 
 @pytest.mark.parametrize("sort", ["artist", "title", "year"])

@@ -39,6 +39,11 @@ def test_exports_hold_one_row_per_instance_readable_by_spreadsheets(site, pipeli
         assert row["catno"] == "; ".join(lab["catno"] for lab in info["labels"] if lab.get("catno"))
     exported = json.loads((folder / "export.json").read_text(encoding="utf-8"))
     assert [str(r["instance_id"]) for r in exported] == [r["instance_id"] for r in rows]
+    for row in exported:  # lists stay JSON arrays, an unknown year is null
+        info = by_instance[row["instance_id"]]
+        assert row["formats"] == [f["name"] for f in info["formats"]] and isinstance(row["genres"], list)
+        assert row["catno"] == [lab["catno"] for lab in info["labels"] if lab.get("catno")]
+        assert row["year"] == (info["year"] or None)
 
 
 def test_sitemap_robots_and_hashed_assets(site):

@@ -15,19 +15,26 @@ JOIN = "; "
 
 
 def export_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
-    """One row per collection instance, multi-valued fields joined with '; '."""
+    """One row per collection instance, newest first; multi-valued fields as lists (the CSV joins them)."""
     rows = []
     for r in table.sort("added_at", descending=True).iter_rows(named=True):
         rows.append({
             "instance_id": r["instance_id"], "release_id": r["release_id"], "master_id": r["master_id"],
-            "artist": r["artist"], "title": r["title"], "year": r["year"] or "",
-            "original_year": r["original_year"] or "", "genres": JOIN.join(r["genres"] or []),
-            "styles": JOIN.join(r["styles"] or []), "formats": JOIN.join(r["formats"] or []),
-            "format_descriptions": JOIN.join(r["format_descriptions"] or []),
-            "labels": JOIN.join(r["labels"] or []), "catno": JOIN.join(r["catnos"] or []),
+            "artist": r["artist"], "title": r["title"], "year": r["year"] or None,
+            "original_year": r["original_year"] or None, "genres": r["genres"] or [],
+            "styles": r["styles"] or [], "formats": r["formats"] or [],
+            "format_descriptions": r["format_descriptions"] or [],
+            "labels": r["labels"] or [], "catno": r["catnos"] or [],
             "date_added": r["date_added"], "rating": r["rating"],
         })
     return rows
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: lists joined with '; ', a missing year empty, text made spreadsheet-safe."""
+    if isinstance(value, list):
+        value = JOIN.join(value)
+    return "" if value is None else spreadsheet_safe(value)
 
 
 FORMULA_STARTS = "=+-@\t\r"
@@ -46,12 +53,14 @@ def export_csv(rows: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
-    writer.writerows([spreadsheet_safe(v) for v in row.values()] for row in rows)
+    writer.writerows([_cell(v) for v in row.values()] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def export_json(rows: list[dict[str, Any]]) -> bytes:
-    """A JSON array with one row per line: readable, diffable, and written by json's C encoder (indent is not)."""
+    """A JSON array with one row per line: readable, diffable, and written by json's C encoder (indent is not).
+
+    Genres, styles, formats, labels and catalogue numbers stay JSON arrays; an unknown year is null."""
     lines = ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
     return f"[\n{lines}\n]\n".encode()
 

@@ -17,6 +17,8 @@
   const pick = document.getElementById("pick");
   const randomButton = document.getElementById("random");
   const resetButton = document.getElementById("reset");
+  const ordering = document.getElementById("ordering");
+  const ORDER_NAMES = { added: "newest first", artist: "by artist", title: "by title", year: "oldest first" };
   const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
   const numbers = new Intl.NumberFormat();
   let records = [];
@@ -25,6 +27,10 @@
 
   // Case- and accent-insensitive: "Björk" and "BJORK" both become "bjork".
   const fold = (text) => text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+  // Punctuation-blind too: "What's" is found by "whats"; apostrophes and dots vanish, other marks part words.
+  const words = (text) => fold(text).replace(/['’.]/g, "").replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  // Spacing-blind for catalogue numbers: "SWCO 1762" and "SWCO-1762" are both "swco1762".
+  const compact = (text) => words(text).replace(/ /g, "");
 
   function readState() {
     const params = new URLSearchParams(window.location.search);
@@ -71,7 +77,8 @@
       record.format = record.formats;
       record.genre = record.genres;
       record.style = record.styles;
-      record.key = fold([record.artist, record.title, ...record.labels, ...record.catnos].join("\n"));
+      record.key = words([record.artist, record.title, ...record.labels, ...record.catnos].join("\n"));
+      record.compactKey = [record.artist, record.title, ...record.labels, ...record.catnos].map(compact).join("\n");
       return record;
     });
   }
@@ -92,8 +99,10 @@
   // Typing narrows: when the query only grew, search the previous result instead of every record.
   let last = { view: null, q: null, found: [] };
   function matches() {
+    // Each typed word holds when its letters and digits occur in that order (punctuation between them as a
+    // space: "ac/dc" is "ac dc"), or run together inside one field ("swco1762" finds "SWCO 1762").
     const q = fold(state.q);
-    const terms = q.split(/\s+/).filter(Boolean);
+    const terms = q.split(/\s+/).map((term) => [words(term), compact(term)]).filter(([w]) => w);
     const wanted = FILTERS.filter((name) => state[name]);
     const view = [state.sort, ...wanted.map((name) => `${name}=${state[name]}`)].join("\u0000");
     const pool = last.view === view && last.q !== null && q.startsWith(last.q) ? last.found : order(state.sort);
@@ -101,8 +110,7 @@
       for (const name of wanted) {
         if (name === "decade" ? r.decade !== state.decade : !r[name].includes(state[name])) return false;
       }
-      for (const term of terms) if (!r.key.includes(term)) return false;
-      return true;
+      return terms.every(([w, c]) => r.key.includes(w) || r.compactKey.includes(c));
     });
     last = { view, q, found };
     return found;
@@ -136,6 +144,23 @@
     return element;
   }
 
+  function unique(values, keyOf) {
+    const seen = new Set();
+    return values.filter((value) => {
+      const key = keyOf(value);
+      if (!key || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
+  // "SWCO 1762", "1762", "SWCO-1762" are one catalogue number written three ways: keep the first, fullest.
+  function catalogueNumbers(values) {
+    const distinct = unique(values, compact);
+    return distinct.filter((value) => !distinct.some((other) => other !== value && compact(other) !== compact(value)
+      && compact(other).endsWith(compact(value))));
+  }
+
   function row(r) {
     const item = document.createElement("li");
     item.className = "release";
@@ -158,12 +183,14 @@
     const link = text("a", "", r.title || "(untitled)");
     link.href = `https://www.discogs.com/release/${Number(r.release)}`;
     link.rel = "noopener";
+    link.setAttribute("aria-label", `${r.artist ? `${r.artist} – ` : ""}${r.title || "(untitled)"} on Discogs`);
     title.append(link);
     body.append(title);
     let year = r.original ? String(r.original) : "year unknown";
     if (r.year && r.original && r.year !== r.original) year += ` (this pressing ${r.year})`;
     const formats = [...r.formats, ...r.descriptions].join(", ");
-    const label = [r.labels.join(", "), r.catnos.join(", ")].filter(Boolean).join(" – ");
+    const label = [unique(r.labels, (name) => name).join(", "), catalogueNumbers(r.catnos).join(", ")]
+      .filter(Boolean).join(" – ");
     body.append(text("div", "meta", [year, formats, label].filter(Boolean).join(" · ")));
     item.append(body);
     return item;
@@ -179,23 +206,34 @@
   function render() {
     const found = matches();
     const last = Math.max(1, Math.ceil(found.length / PER_PAGE));
-    if (state.page > last) state.page = last;
+    if (state.page > last) {
+      state.page = last;
+      writeState(false);  // a link to page 999 of 12 now says page 12
+    }
     const start = (state.page - 1) * PER_PAGE;
     const shown = found.slice(start, start + PER_PAGE);
     if (shown.length !== list.children.length || shown.some((r, i) => list.children[i] !== built.get(r.index))) {
       list.replaceChildren(...shown.map(rowFor));
     }
-    count.textContent = String(found.length);
+    count.textContent = numbers.format(found.length);
+    ordering.textContent = ORDER_NAMES[state.sort];
     const filtered = state.q || FILTERS.some((name) => state[name]);
     status.classList.remove("error");
     status.textContent = found.length ? (filtered ? `of ${numbers.format(records.length)} releases match` : "releases")
       : "No releases match these filters.";
     pages.hidden = found.length <= PER_PAGE;
     pageLabel.textContent = `Page ${state.page} of ${last}`;
+    const focused = document.activeElement;
     pages.querySelector('[data-page="prev"]').disabled = state.page <= 1;
     pages.querySelector('[data-page="next"]').disabled = state.page >= last;
     randomButton.disabled = found.length === 0;
     resetButton.disabled = !filtered && state.sort === DEFAULTS.sort && state.page === 1;
+    // A button that just disabled itself would drop keyboard focus to <body>: hand it to a neighbour.
+    if (focused instanceof HTMLButtonElement && focused.disabled) {
+      const next = focused.dataset.page === "next" ? pages.querySelector('[data-page="prev"]')
+        : focused.dataset.page === "prev" ? pages.querySelector('[data-page="next"]') : form.elements.q;
+      (next.disabled || next.closest("[hidden]") ? form.elements.q : next).focus();
+    }
     return found;
   }
 
@@ -209,8 +247,15 @@
   function listen() {
     form.addEventListener("submit", (event) => event.preventDefault());
     form.elements.q.addEventListener("input", () => update({ q: form.elements.q.value, page: 1 }, false));
+    // Arrow keys on a closed select fire "change" per option: one history entry per visit to the select.
     for (const name of [...FILTERS, "sort"]) {
-      form.elements[name].addEventListener("change", () => update({ [name]: form.elements[name].value, page: 1 }, true));
+      const select = form.elements[name];
+      let pushed = false;
+      select.addEventListener("focus", () => { pushed = false; });
+      select.addEventListener("change", () => {
+        update({ [name]: select.value, page: 1 }, !pushed);
+        pushed = true;
+      });
     }
     pages.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-page]");
