@@ -15,7 +15,7 @@ import polars as pl
 
 from pipeline import __version__
 
-FORMAT = "1"
+FORMAT = "2"  # 2: export.json keeps lists as arrays
 
 
 def fingerprint(frame: pl.DataFrame) -> str:
