@@ -173,3 +173,23 @@ def test_a_download_that_does_not_match_the_pinned_hash_is_refused_and_never_cac
             registry.shutdown()
     assert served == [f"/chart.js/-/{CHART_JS.tarball}"]
     assert not (tmp_path / "npm" / CHART_JS.tarball).exists()
+
+
+def test_every_page_credits_discogs_has_an_icon_and_public_users_link_their_collection(site):
+    settings, _, instance = site
+    _quiet_build(settings, instance)
+    output = Path(settings.site.output_dir)
+    pages = [p for p in output.rglob("*.html")]
+    assert len(pages) >= 8
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert '<a href="https://www.discogs.com/">Data provided by Discogs</a>' in text, page
+        assert "not affiliated with, sponsored or endorsed by Discogs" in text, page
+        icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', text)
+        assert icon, page
+        target = output / icon[1].lstrip("/") if icon[1].startswith("/") else page.parent / icon[1]
+        assert target.resolve().is_file(), page
+    public = (output / "u" / "al" / "collection" / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://www.discogs.com/user/alice/collection"' in public
+    unlisted = next(p for p in (output / "u").iterdir() if p.name.startswith("ob-"))
+    assert not any("discogs.com/user/" in p.read_text(encoding="utf-8") for p in unlisted.rglob("*.html"))
