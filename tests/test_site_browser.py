@@ -7,12 +7,14 @@ stats.json, independently of the page's own code.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
@@ -84,6 +86,8 @@ def _poison(world) -> None:
         items[47]["basic_information"]["title"] = "What's Going On"
         items[47]["basic_information"]["labels"] = [{"name": "Capitol Records", "catno": c, "id": 8}
                                                     for c in ("SWCO 1762", "1762", "SWCO-1762")]
+        # Two copies of one release (two instances, one release id).
+        items[48]["basic_information"] = copy.deepcopy(items[49]["basic_information"])
         world.version += 1
 
 
@@ -171,7 +175,7 @@ def count(page) -> int:
 
 
 def titles(page) -> list[str]:
-    return page.locator("#releases .title").all_inner_texts()
+    return page.locator("#releases .title a").all_inner_texts()
 
 
 def open_list(page, base_url, query: str = ""):
@@ -186,9 +190,8 @@ def query_of(page) -> dict[str, list[str]]:
 # The dashboard
 
 CHART_STATS = {"genres": ("genres", None), "formats": ("formats", None),
-               "format-descriptions": ("format_descriptions", 15), "artists": ("artists", 10),
-               "decades": ("decades", None), "styles": ("styles", 15), "labels": ("labels", 10),
-               "growth": ("growth", None)}
+               "format-descriptions": ("format_descriptions", 15), "decades": ("decades", None),
+               "styles": ("styles", 15), "labels": ("labels", 10)}
 
 
 def cells(page, chart: str) -> list[list[str]]:
@@ -207,6 +210,13 @@ def test_dashboard_draws_every_chart_and_its_table_holds_the_stats(page, site, b
             "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
             " for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }")
         assert painted, f"chart {canvases.nth(i).get_attribute('data-chart')} is blank"
+    # Counts are whole numbers on every value axis; long names wrap instead of being cut.
+    axes = page.evaluate("""() => [...document.querySelectorAll('canvas[data-chart]')].map(c => {
+        const chart = Chart.getChart(c), across = chart.options.indexAxis === 'y';
+        return [chart.options.scales[across ? 'x' : 'y'].ticks.precision,
+                chart.data.labels.every(l => (Array.isArray(l) ? l : [l]).every(line => !across || line.length <= 24
+                                                                                  || !line.includes(' ')))]; })""")
+    assert axes == [[0, True]] * 10
     stats = site.stats()
     for chart, (key, limit) in CHART_STATS.items():
         shown = [[k, int(n)] for k, n in cells(page, chart)]
@@ -214,10 +224,33 @@ def test_dashboard_draws_every_chart_and_its_table_holds_the_stats(page, site, b
         assert shown == [[str(k), n] for k, n in expected], chart
     years = dict(stats["counts"]["years"])
     assert {int(y): int(n) for y, n in cells(page, "years") if int(n)} == years
+    rows = site.releases()
+    # Growth: every month from the first addition to the last, counted again from the raw dates.
+    added = sorted(datetime.fromisoformat(r["date_added"]).astimezone(UTC).strftime("%Y-%m") for r in rows)
+    months, (year, month) = [], map(int, added[0].split("-"))
+    while not months or months[-1] < added[-1]:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    assert cells(page, "growth") == [[m, str(sum(1 for a in added if a <= m))] for m in months]
+    # Artists ranked without Various; ratings over rated items only, the unrated ones counted in words.
+    artists = [[a, n] for a, n in stats["counts"]["artists"] if a != "Various"][:10]
+    assert [[a, int(n)] for a, n in cells(page, "artists")] == artists
+    rated = [sum(1 for r in rows if r["rating"] == star) for star in range(1, 6)]
+    unrated = sum(1 for r in rows if not r["rating"])
+    note = page.locator("#ratings .chart-note").inner_text()
+    if any(rated):
+        assert [int(n) for _, n in cells(page, "ratings")] == rated
+    verb = "are" if unrated != 1 else "is"
+    assert note == f"{sum(rated):,} item{'s are' if sum(rated) != 1 else ' is'} rated; {unrated:,} {verb} not."
+    unknown = sum(1 for r in rows if not r["original_year"])
+    if unknown:
+        assert page.locator("#years .chart-note").inner_text().startswith(f"{unknown:,} item")
+    assert "several genres" in page.locator("#genres .chart-note").inner_text()
     tiles = dict(zip(page.locator(".summary dt").all_inner_texts(), page.locator(".summary dd").all_inner_texts(),
                      strict=True))
     totals = stats["totals"]
-    assert tiles["Items"] == f"{totals['items']:,}" == "230"
+    assert tiles["Items (copies)"] == f"{totals['items']:,}" == "230"
+    assert tiles["Distinct releases"] == f"{len({r['release_id'] for r in rows}):,}" != "230"
     assert tiles["Artists"] == f"{totals['artists']:,}" and tiles["Labels"] == f"{totals['labels']:,}"
     assert tiles["Earliest year"] == str(totals["earliest_year"])
     assert tiles["Enrichment coverage"] == "100%"
@@ -331,6 +364,16 @@ def test_arrowing_through_a_select_adds_one_history_entry(page, site, base_url):
     assert genre.input_value() == "" and count(page) == 230
 
 
+def test_several_copies_of_a_release_are_marked(page, site, base_url):
+    rows = site.releases()
+    copies = Counter(r["release_id"] for r in rows)
+    open_list(page, base_url)
+    expected = [r["title"] + (f" ×{copies[r['release_id']]}" if copies[r["release_id"]] > 1 else "")
+                for r in rows[:25]]
+    assert page.locator("#releases .title").all_inner_texts() == expected
+    assert any("×" in t for t in expected) and not all("×" in t for t in expected)
+
+
 def test_the_subtitle_follows_the_sort_and_links_name_the_record(page, site, base_url):
     open_list(page, base_url)
     assert "every release, newest first" in page.locator(".lead").inner_text()
@@ -353,7 +396,7 @@ def test_sorts_order_the_whole_list(page, site, base_url, sort):
         assert shown == sorted(r["original_year"] for r in rows if r["original_year"])[:25]
         return
     field = "artist" if sort == "artist" else "title"
-    shown = page.locator(f"#releases .{field}").all_inner_texts()
+    shown = page.locator("#releases .artist" if field == "artist" else "#releases .title a").all_inner_texts()
     keys = [fold(s) for s in shown]
     assert keys == sorted(keys)
     assert keys[0] == min(fold(r[field]) for r in rows)

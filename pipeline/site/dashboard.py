@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-RATING_LABELS = {0: "Unrated", 1: "★", 2: "★★", 3: "★★★", 4: "★★★★", 5: "★★★★★"}
+RATING_LABELS = {1: "★", 2: "★★", 3: "★★★", 4: "★★★★", 5: "★★★★★"}
+VARIOUS = "Various"  # Discogs' artist for compilations: a kind of record, not an artist to rank
+OVERLAP = "One record can carry several {}, so the bars add up to more than the items."
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Chart:
     rows: list[list[Any]]
     value_label: str = "Items"
     wide: bool = False
+    note: str = ""     # what the chart leaves out or counts twice, said under its title
 
 
 def _years(years: list[list[int]]) -> list[list[int]]:
@@ -31,22 +34,54 @@ def _years(years: list[list[int]]) -> list[list[int]]:
     return [[y, counts.get(y, 0)] for y in range(min(counts), max(counts) + 1)]
 
 
+def _months(growth: list[list[Any]]) -> list[list[Any]]:
+    """Every month from the first addition to the last, so a quiet year takes a year of the axis."""
+    if not growth:
+        return []
+    totals = {month: n for month, n in growth}
+    year, month = map(int, growth[0][0].split("-"))
+    end, running, rows = growth[-1][0], 0, []
+    while True:
+        key = f"{year:04d}-{month:02d}"
+        running = totals.get(key, running)
+        rows.append([key, running])
+        if key >= end:
+            return rows
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def charts(stats: dict[str, Any]) -> list[Chart]:
-    c = stats["counts"]
+    c, t = stats["counts"], stats["totals"]
+    unknown = t.get("unknown_year") or 0
+    no_year = f"{_plural(unknown, 'item has', 'items have')} no known year and {'is' if unknown == 1 else 'are'} " \
+              "not shown." if unknown else ""
+    various = next((n for name, n in c["artists"] if name == VARIOUS), 0)
+    artists = [row for row in c["artists"] if row[0] != VARIOUS]
+    ratings = {int(r): n for r, n in c["ratings"]}
+    rated = sum(n for r, n in ratings.items() if r > 0)
     return [
-        Chart("genres", "Genres", "hbar", "Genre", c["genres"]),
-        Chart("formats", "Formats", "hbar", "Format", c["formats"]),
+        Chart("genres", "Genres", "hbar", "Genre", c["genres"], note=OVERLAP.format("genres")),
+        Chart("formats", "Formats", "hbar", "Format", c["formats"], note=OVERLAP.format("formats")),
         Chart("format-descriptions", "Format details (LP, 12\", 7\", Album, Reissue…)", "hbar", "Detail",
-              c["format_descriptions"][:15]),
-        Chart("artists", "Top 10 artists", "hbar", "Artist", c["artists"][:10]),
-        Chart("decades", "Releases by decade (original year)", "bar", "Decade", c["decades"]),
+              c["format_descriptions"][:15], note=OVERLAP.format("details")),
+        Chart("artists", "Top 10 artists", "hbar", "Artist", artists[:10],
+              note=" ".join(filter(None, [OVERLAP.format("artists"), f"Compilations by {VARIOUS}: "
+                                          f"{_plural(various, 'item', 'items')}, not ranked." if various else ""]))),
+        Chart("decades", "Releases by decade (original year)", "bar", "Decade", c["decades"], note=no_year),
         Chart("ratings", "Ratings", "bar", "Rating",
-              [[RATING_LABELS.get(int(r), str(r)), n] for r, n in c["ratings"]]),
-        Chart("years", "Releases by original year", "bar", "Year", _years(c["years"]), wide=True),
-        Chart("styles", "Top styles", "hbar", "Style", c["styles"][:15]),
-        Chart("labels", "Top labels", "hbar", "Label", c["labels"][:10]),
-        Chart("growth", "Collection growth (items by month added)", "line", "Month", c["growth"],
-              value_label="Items in the collection", wide=True),
+              [[RATING_LABELS[r], ratings.get(r, 0)] for r in range(1, 6)] if rated else [],
+              note=f"{_plural(rated, 'item is', 'items are')} rated; "
+                   f"{_plural(ratings.get(0, 0), 'is', 'are')} not."),
+        Chart("years", "Releases by original year", "bar", "Year", _years(c["years"]), wide=True, note=no_year),
+        Chart("styles", "Top styles", "hbar", "Style", c["styles"][:15], note=OVERLAP.format("styles")),
+        Chart("labels", "Top labels", "hbar", "Label", c["labels"][:10], note=OVERLAP.format("labels")),
+        Chart("growth", "Collection growth (items by month added)", "line", "Month", _months(c["growth"]),
+              value_label="Items in the collection", wide=True,
+              note="Every month is shown, those without additions too."),
     ]
 
 
@@ -63,7 +98,9 @@ def summary(stats: dict[str, Any]) -> list[tuple[str, str]]:
         return "–" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
 
     return [
-        ("Items", number(t["items"])),
+        ("Items (copies)", number(t["items"])),
+        ("Distinct releases", number(t["releases"])),
+        ("Distinct masters", number(t["masters"])),
         ("Artists", number(t["artists"])),
         ("Labels", number(t["labels"])),
         ("Genres", number(t["genres"])),

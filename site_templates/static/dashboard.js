@@ -14,9 +14,25 @@
     return { main: get("--chart-1"), line: get("--chart-2"), text: get("--chart-text"), grid: get("--chart-grid") };
   }
 
+  function wrap(text, width = 24) {
+    const lines = [];
+    let line = "";
+    for (const word of text.split(/\s+/)) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? `${line} ${word}` : word;
+      }
+    }
+    if (line) lines.push(line);
+    return lines.length > 1 ? lines : text;
+  }
+
   function config(spec, colours) {
     const horizontal = spec.kind === "hbar";
-    const labels = spec.rows.map((row) => String(row[0]));
+    // Long names wrap onto several lines instead of being cut at the canvas' edge.
+    const labels = spec.rows.map((row) => (horizontal ? wrap(String(row[0])) : String(row[0])));
     const values = spec.rows.map((row) => row[1]);
     const line = spec.kind === "line";
     const axis = { ticks: { color: colours.text }, grid: { color: colours.grid } };
@@ -41,8 +57,11 @@
         animation: false,
         plugins: { legend: { display: false }, tooltip: { intersect: false, mode: "index" } },
         scales: {
-          x: { ...axis, ticks: { ...axis.ticks, autoSkip: true, maxRotation: 0 }, beginAtZero: horizontal },
-          y: { ...axis, beginAtZero: !horizontal, ticks: { ...axis.ticks, autoSkip: !horizontal } },
+          // Counts are whole numbers: no 2.5 items on an axis.
+          x: { ...axis, ticks: { ...axis.ticks, autoSkip: true, maxRotation: 0, ...(horizontal ? { precision: 0 } : {}) },
+               beginAtZero: horizontal },
+          y: { ...axis, beginAtZero: !horizontal,
+               ticks: { ...axis.ticks, autoSkip: !horizontal, ...(horizontal ? {} : { precision: 0 }) } },
         },
       },
     };

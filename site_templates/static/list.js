@@ -22,6 +22,7 @@
   const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
   const numbers = new Intl.NumberFormat();
   let records = [];
+  const copiesOf = new Map();  // release id -> copies in the collection
   let orders = {};
   let state = { ...DEFAULTS };
 
@@ -185,6 +186,12 @@
     link.rel = "noopener";
     link.setAttribute("aria-label", `${r.artist ? `${r.artist} – ` : ""}${r.title || "(untitled)"} on Discogs`);
     title.append(link);
+    const copies = copiesOf.get(r.release) || 1;
+    if (copies > 1) {
+      const mark = text("span", "copies", ` ×${copies}`);
+      mark.title = `${copies} copies of this release in the collection`;
+      title.append(mark);
+    }
     body.append(title);
     let year = r.original ? String(r.original) : "year unknown";
     if (r.year && r.original && r.year !== r.original) year += ` (this pressing ${r.year})`;
@@ -301,6 +308,7 @@
     }
     records = toRecords(data);
     orders = {};
+    for (const r of records) copiesOf.set(r.release, (copiesOf.get(r.release) || 0) + 1);
     const alphabetical = (a, b) => collator.compare(a, b);
     for (const name of ["genre", "style", "format"]) fillSelect(name, state[name], alphabetical);
     fillSelect("decade", state.decade, (a, b) => parseInt(a, 10) - parseInt(b, 10));
