@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,24 @@ def test_every_page_credits_discogs_has_an_icon_and_public_users_link_their_coll
     assert 'href="https://www.discogs.com/user/alice/collection"' in public
     unlisted = next(p for p in (output / "u").iterdir() if p.name.startswith("ob-"))
     assert not any("discogs.com/user/" in p.read_text(encoding="utf-8") for p in unlisted.rglob("*.html"))
+
+
+def test_link_previews_describe_each_collection_in_one_line(site):
+    settings, _, instance = site
+    _quiet_build(settings, instance)
+    output = Path(settings.site.output_dir)
+    rows = json.loads((output / "u" / "al" / "collection" / "releases.json").read_text(encoding="utf-8"))
+    rows = [dict(zip(rows["columns"], r, strict=True)) for r in rows["rows"]]
+    genres = Counter(g for r in rows for g in set(r["genres"]))
+    top = sorted(genres, key=lambda g: (-genres[g], g))[:2]
+    years = [r["original_year"] for r in rows if r["original_year"]]
+    line = f"{len(rows):,} records · mostly {top[0]} &amp; {top[1]} · {min(years)}–{max(years)}"
+    for page in ("collection/index.html", "collection/all/index.html"):
+        text = (output / "u" / "al" / page).read_text(encoding="utf-8")
+        assert f'<meta property="og:description" content="{line}">' in text, page
+        assert f'<meta name="description" content="{line}">' in text
+        title = re.search(r"<title>(.*?)</title>", text)[1]
+        assert f'<meta property="og:title" content="{title}">' in text and "record collection" in title
+        assert '<meta name="twitter:card" content="summary">' in text
+    index = (output / "index.html").read_text(encoding="utf-8")
+    assert '<meta property="og:description" content="1 record collection · 230 records">' in index

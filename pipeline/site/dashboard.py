@@ -91,6 +91,18 @@ def chart_data(items: list[Chart]) -> list[dict[str, Any]]:
             for chart in items if chart.rows]
 
 
+def describe(stats: dict[str, Any]) -> str:
+    """One line for link previews, e.g. "1,500 records · mostly Rock & Electronic · 1940–2025"."""
+    t, genres = stats["totals"], [name for name, _ in stats["counts"]["genres"][:2]]
+    parts = [f"{t['items']:,} record{'s' if t['items'] != 1 else ''}"]
+    if genres:
+        parts.append("mostly " + " & ".join(genres))
+    if t.get("earliest_year") and t.get("latest_year"):
+        first, last = t["earliest_year"], t["latest_year"]
+        parts.append(str(first) if first == last else f"{first}–{last}")
+    return " · ".join(parts)
+
+
 def summary(stats: dict[str, Any]) -> list[tuple[str, str]]:
     t = stats["totals"]
 

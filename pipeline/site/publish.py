@@ -143,7 +143,10 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
         summary.warnings.append("DISCOGS_SITE_URL is not set: sitemap.xml is left out (a sitemap needs absolute "
                                 "URLs)")
         put("robots.txt", b"User-agent: *\nAllow: /\n")
-    put("index.html", env.get_template("index.html.j2").render(context(base, assets, entries=entries)).encode())
+    records = sum(e["items"] for e in entries)
+    line = f"{len(entries):,} record collection{'s' if len(entries) != 1 else ''} · {records:,} records"
+    put("index.html", env.get_template("index.html.j2").render(context(base, assets, entries=entries,
+                                                                       description=line)).encode())
     _remove_unwanted(output, wanted)
     summary.files = len(wanted)
     return summary

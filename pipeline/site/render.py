@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from pipeline.registry import User, Visibility
-from pipeline.site.dashboard import chart_data, charts, summary
+from pipeline.site.dashboard import chart_data, charts, describe, summary
 from pipeline.site.staging import StagedUser
 from pipeline.site.static_files import TEMPLATES, Asset
 
@@ -25,7 +25,8 @@ def environment() -> jinja2.Environment:
 def context(root: str, assets: dict[str, Asset], **extra: Any) -> dict[str, Any]:
     """`root` leads from the page to the site's root: relative on user pages, so they work under any base path."""
     return {"base": root, "assets": {a.name: a.hashed for a in assets.values()},
-            "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "noindex": False, **extra}
+            "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "noindex": False, "description": "",
+            **extra}
 
 
 def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict[str, bytes]:
@@ -34,10 +35,12 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict
     noindex = user.visibility is Visibility.UNLISTED
     stats = staged.stats
     shown = charts(stats)
+    line = describe(stats)
     dashboard = env.get_template("dashboard.html.j2").render(context(
         "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
-        charts_json=chart_data(shown), noindex=noindex))
-    listing = env.get_template("list.html.j2").render(context("../../../../", assets, user=user, noindex=noindex))
+        charts_json=chart_data(shown), noindex=noindex, description=line))
+    listing = env.get_template("list.html.j2").render(context("../../../../", assets, user=user, noindex=noindex,
+                                                              description=line))
     redirect = env.get_template("redirect.html.j2").render(context("../../", assets, target="collection/",
                                                                    noindex=noindex))
     return {"collection/index.html": dashboard.encode(), "collection/all/index.html": listing.encode(),
