@@ -215,3 +215,37 @@ def test_link_previews_describe_each_collection_in_one_line(site):
         assert '<meta name="twitter:card" content="summary">' in text
     index = (output / "index.html").read_text(encoding="utf-8")
     assert '<meta property="og:description" content="1 record collection · 230 records">' in index
+
+
+def test_atom_feeds_of_new_additions_per_collection_and_for_the_public_site(site):
+    import xml.etree.ElementTree as ET
+    from datetime import datetime
+
+    settings, _, instance = site
+    _quiet_build(settings, instance)
+    output = Path(settings.site.output_dir)
+    atom = "{http://www.w3.org/2005/Atom}"
+
+    def releases(folder: Path) -> list[dict]:
+        data = json.loads((folder / "releases.json").read_text(encoding="utf-8"))
+        return [dict(zip(data["columns"], r, strict=True)) for r in data["rows"]]
+
+    al = output / "u" / "al" / "collection"
+    feed = ET.parse(al / "feed.xml").getroot()
+    assert feed.tag == f"{atom}feed" and feed.find(f"{atom}id").text.startswith("urn:uuid:")
+    assert feed.find(f"{atom}author/{atom}name").text and feed.find(f"{atom}title").text
+    entries = feed.findall(f"{atom}entry")
+    newest = sorted(releases(al), key=lambda r: datetime.fromisoformat(r["date_added"]), reverse=True)[:50]
+    assert len(entries) == 50 and len({e.find(f"{atom}id").text for e in entries}) == 50
+    assert [e.find(f"{atom}link").get("href") for e in entries] == [
+        f"https://www.discogs.com/release/{r['release_id']}" for r in newest]
+    assert all(e.find(f"{atom}updated").text and e.find(f"{atom}title").text for e in entries)
+    dashboard = (al / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="alternate" type="application/atom+xml"' in dashboard and 'href="feed.xml"' in dashboard
+    # The site's feed: public collectors only; the unlisted one's items and folder appear nowhere in it.
+    site_feed = (output / "feed.xml").read_text(encoding="utf-8")
+    unlisted = next(p for p in (output / "u").iterdir() if p.name.startswith("ob-"))
+    ours = {f"https://www.discogs.com/release/{r['release_id']}" for r in releases(al)}
+    links = [e.find(f"{atom}link").get("href") for e in ET.fromstring(site_feed).findall(f"{atom}entry")]
+    assert len(links) == 50 and set(links) <= ours and unlisted.name not in site_feed
+    assert 'href="/feed.xml"' in (output / "index.html").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ renamed over it, so a reader or a SIGKILL sees either the old file or the new on
 in an order that keeps every link working at every instant (assets first, a user's data before the
 pages that read it, the index last), and what is no longer wanted (a user switched to private, old
 assets) is deleted only after the new pages are in place. Only the names a publish owns are touched:
-`index.html`, `404.html`, `robots.txt`, `sitemap.xml`, `assets/`, `u/` and the marker.
+`index.html`, `404.html`, `robots.txt`, `sitemap.xml`, `feed.xml`, `assets/`, `u/` and the marker.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from filelock import FileLock
 
 from pipeline.atomic import write_atomically
 from pipeline.registry import User, Visibility
+from pipeline.site.feeds import site_feed
 from pipeline.site.output_guard import check_output_dir, mark
 from pipeline.site.paths import page_path, user_dir
 from pipeline.site.render import context, environment, user_pages
@@ -29,7 +30,7 @@ from pipeline.site.staging import read_staged
 from pipeline.site.static_files import site_assets
 
 log = logging.getLogger(__name__)
-TOP_LEVEL = ("index.html", "404.html", "robots.txt", "sitemap.xml")
+TOP_LEVEL = ("index.html", "404.html", "robots.txt", "sitemap.xml", "feed.xml")
 
 
 @dataclass
@@ -101,7 +102,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
 
     for asset in assets.values():
         put(f"assets/{asset.hashed}", asset.data)
-    entries = []
+    entries, followed = [], []
     for user in users:
         if user.visibility is Visibility.PRIVATE:
             continue
@@ -127,6 +128,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
             wanted.update(output / "u" / directory / name for name in files)
         if user.visibility is Visibility.PUBLIC:
             entries.append({**staged.entry, "label": user.label, "page": page_path(user)})
+            followed.append((user.label, directory, staged.files["releases.json"]))
     summary.public = len(entries)
     nothing = env.get_template("nothing.html.j2").render(context("../", assets, noindex=True)).encode()
     put("u/index.html", nothing)
@@ -143,6 +145,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
         summary.warnings.append("DISCOGS_SITE_URL is not set: sitemap.xml is left out (a sitemap needs absolute "
                                 "URLs)")
         put("robots.txt", b"User-agent: *\nAllow: /\n")
+    put("feed.xml", site_feed(followed))
     records = sum(e["items"] for e in entries)
     line = f"{len(entries):,} record collection{'s' if len(entries) != 1 else ''} · {records:,} records"
     put("index.html", env.get_template("index.html.j2").render(context(base, assets, entries=entries,

@@ -13,6 +13,8 @@ import jinja2
 
 from pipeline.registry import User, Visibility
 from pipeline.site.dashboard import chart_data, charts, describe, summary
+from pipeline.site.feeds import user_feed
+from pipeline.site.paths import user_dir
 from pipeline.site.staging import StagedUser
 from pipeline.site.static_files import TEMPLATES, Asset
 
@@ -43,5 +45,6 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict
                                                               description=line))
     redirect = env.get_template("redirect.html.j2").render(context("../../", assets, target="collection/",
                                                                    noindex=noindex))
+    feed = user_feed(user.label, user_dir(user), staged.files["releases.json"])
     return {"collection/index.html": dashboard.encode(), "collection/all/index.html": listing.encode(),
-            "index.html": redirect.encode()}
+            "collection/feed.xml": feed, "index.html": redirect.encode()}

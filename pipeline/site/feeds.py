@@ -1,0 +1,82 @@
+"""Atom feeds of recent additions: one per published collection, one for the site's public collectors.
+
+Friends follow a collection in any feed reader. Entries come from the staged `releases.json` (newest
+first), each pointing at the release on Discogs; ids are stable URNs derived from the collection's
+folder and the item's instance id, so a reader never shows an item twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from typing import Any
+
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_SIZE = 50
+EPOCH = "1970-01-01T00:00:00Z"  # `updated` of a feed with nothing in it yet
+ET.register_namespace("", ATOM)
+
+
+def recent(releases_json: bytes, n: int = FEED_SIZE) -> list[dict[str, Any]]:
+    """The newest `n` items of a staged releases.json, as dicts."""
+    data = json.loads(releases_json)
+    return [dict(zip(data["columns"], row, strict=True)) for row in data["rows"][:n]]
+
+
+def _instant(stamp: str) -> datetime:
+    """Discogs' `date_added` carries its own offset: compare instants, not strings."""
+    return datetime.fromisoformat(stamp)
+
+
+def _urn(*parts: object) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, "discogs-site:" + ":".join(map(str, parts))).urn
+
+
+def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _entry(feed: ET.Element, key: str, row: dict[str, Any], prefix: str = "") -> None:
+    entry = _add(feed, "entry")
+    _add(entry, "id", _urn(key, row["instance_id"]))
+    name = " – ".join(part for part in (row["artist"], row["title"]) if part) or "(untitled)"
+    _add(entry, "title", prefix + name)
+    _add(entry, "updated", row["date_added"])
+    release = f"https://www.discogs.com/release/{int(row['release_id'])}"
+    _add(entry, "link", rel="alternate", type="text/html", href=release)
+    year = row["original_year"] or row["year"]
+    labels = ", ".join(dict.fromkeys(row["labels"] or []))
+    details = [str(year) if year else "", ", ".join(row["formats"] or []), labels]
+    _add(entry, "summary", " · ".join(d for d in details if d) or name)
+
+
+def _feed(title: str, key: str, author: str, alternate: str, rows: list[tuple[str, dict[str, Any], str]]) -> bytes:
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    _add(feed, "id", _urn(key))
+    _add(feed, "title", title)
+    _add(feed, "updated", max((row["date_added"] for _, row, _ in rows), key=_instant, default=EPOCH))
+    _add(feed, "link", rel="self", type="application/atom+xml", href="feed.xml")
+    _add(feed, "link", rel="alternate", type="text/html", href=alternate)
+    _add(_add(feed, "author"), "name", author)
+    _add(feed, "generator", "discogs-site")
+    for entry_key, row, prefix in rows:
+        _entry(feed, entry_key, row, prefix)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
+
+
+def user_feed(label: str, directory: str, releases_json: bytes) -> bytes:
+    """The newest additions to one collection; `directory` is its folder under `u/`."""
+    return _feed(f"{label}'s record collection: new additions", directory, label, "./",
+                 [(directory, row, "") for row in recent(releases_json)])
+
+
+def site_feed(collections: list[tuple[str, str, bytes]]) -> bytes:
+    """The newest additions across (label, directory, releases.json) of the public collectors."""
+    rows = [(directory, row, f"{label}: ") for label, directory, data in collections for row in recent(data)]
+    rows.sort(key=lambda r: _instant(r[1]["date_added"]), reverse=True)
+    return _feed("Record collections: new additions", "site", "Record collections", "./", rows[:FEED_SIZE])
