@@ -440,6 +440,23 @@ def test_last_page_random_pick_and_reset(page, site, base_url):
     assert page.locator('select[name="style"]').input_value() == ""
 
 
+def test_a_random_pick_has_a_permalink(page, browser, site, base_url):
+    rows = {str(r["instance_id"]): r for r in site.releases()}
+    open_list(page, base_url, "?sort=title")
+    page.get_by_role("button", name="Random pick").click()
+    picked = query_of(page)["pick"][0]
+    shown = page.get_by_test_id("random-pick").locator(".title a").inner_text()
+    assert shown == rows[picked]["title"] and query_of(page)["sort"] == ["title"]
+    other = browser.new_context().new_page()  # a friend opening the shared link
+    open_list(other, base_url, f"?sort=title&pick={picked}")
+    assert other.get_by_test_id("random-pick").locator(".title a").inner_text() == shown
+    other.context.close()
+    page.go_back()
+    assert "pick" not in query_of(page) and page.locator("#pick").is_hidden()
+    page.locator('input[type="search"]').fill("a")  # any other change drops the pick
+    assert "pick" not in query_of(page)
+
+
 def test_a_missing_data_file_shows_an_error(browser, site, base_url):
     context = browser.new_context()
     tab = context.new_page()

@@ -6,7 +6,7 @@
 (function () {
   const PER_PAGE = 25;
   const FILTERS = ["genre", "style", "format", "decade"];
-  const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1 };
+  const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1, pick: "" };
   const SORTS = ["added", "artist", "title", "year"];
   const form = document.getElementById("filters");
   const list = document.getElementById("releases");
@@ -40,12 +40,13 @@
     read.sort = SORTS.includes(params.get("sort")) ? params.get("sort") : DEFAULTS.sort;
     const page = parseInt(params.get("page") || "1", 10);
     read.page = Number.isFinite(page) && page > 0 ? page : 1;
+    read.pick = /^\d+$/.test(params.get("pick") || "") ? params.get("pick") : "";
     return read;
   }
 
   function writeState(push) {
     const params = new URLSearchParams();
-    for (const key of ["q", ...FILTERS, "sort", "page"]) {
+    for (const key of ["q", ...FILTERS, "sort", "page", "pick"]) {
       if (String(state[key]) !== String(DEFAULTS[key])) params.set(key, state[key]);
     }
     const query = params.toString();
@@ -61,6 +62,7 @@
       const original = row[at.original_year] || 0;
       const record = {
         index,
+        instance: String(row[at.instance_id]),
         release: row[at.release_id],
         artist: String(row[at.artist] || ""),
         title: String(row[at.title] || ""),
@@ -245,10 +247,24 @@
   }
 
   function update(changes, push) {
-    state = { ...state, ...changes };
+    state = { ...state, pick: "", ...changes };
     pick.hidden = true;
     writeState(push);
     render();
+  }
+
+  // The random pick is part of the address (?pick=<instance id>), so a shared link shows the same record.
+  function showPick(focus) {
+    const chosen = records.find((r) => r.instance === state.pick);
+    if (!chosen) {
+      pick.hidden = true;
+      return;
+    }
+    const card = row(chosen);
+    card.classList.add("picked");
+    pick.querySelector("ol").replaceChildren(card);
+    pick.hidden = false;
+    if (focus) card.querySelector("a").focus();
   }
 
   function listen() {
@@ -278,18 +294,15 @@
     randomButton.addEventListener("click", () => {
       const found = matches();
       if (!found.length) return;
-      const chosen = found[Math.floor(Math.random() * found.length)];
-      const card = row(chosen);
-      card.classList.add("picked");
-      pick.querySelector("ol").replaceChildren(card);
-      pick.hidden = false;
-      card.querySelector("a").focus();
+      state.pick = found[Math.floor(Math.random() * found.length)].instance;
+      writeState(true);
+      showPick(true);
     });
     window.addEventListener("popstate", () => {
       state = readState();
       syncControls();
-      pick.hidden = true;
       render();
+      showPick(false);
     });
   }
 
@@ -315,6 +328,7 @@
     syncControls();
     listen();
     render();
+    showPick(false);
     performance.mark("list-ready");  // read by the browser benchmark
     document.documentElement.dataset.listReady = "true";
   }
