@@ -457,6 +457,18 @@ def test_a_random_pick_has_a_permalink(page, browser, site, base_url):
     assert "pick" not in query_of(page)
 
 
+def test_the_index_finds_a_collector_by_name_or_genre(page, site, base_url):
+    page.goto(base_url)
+    people = page.locator("#people > li")
+    assert people.count() == 1 and page.locator("#people-count").inner_text() == "1 collection"
+    who = page.get_by_label("Find a collector")
+    genre = site.stats()["counts"]["genres"][0][0]
+    who.fill(genre.upper())
+    assert page.locator("#people-count").inner_text() == "1 of 1 collections match" and people.first.is_visible()
+    who.fill("zzz nobody")
+    assert page.locator("#people-count").inner_text() == "0 of 1 collections match" and people.first.is_hidden()
+
+
 def test_a_missing_data_file_shows_an_error(browser, site, base_url):
     context = browser.new_context()
     tab = context.new_page()

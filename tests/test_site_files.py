@@ -249,3 +249,20 @@ def test_atom_feeds_of_new_additions_per_collection_and_for_the_public_site(site
     links = [e.find(f"{atom}link").get("href") for e in ET.fromstring(site_feed).findall(f"{atom}entry")]
     assert len(links) == 50 and set(links) <= ours and unlisted.name not in site_feed
     assert 'href="/feed.xml"' in (output / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_index_lists_public_collectors_by_name_with_their_top_genres(site):
+    settings, _, instance = site
+    _quiet_build(settings, instance)
+    users = Path(settings.stores.users_file)
+    users.write_text(users.read_text().replace("    visibility: unlisted", "    visibility: public").replace(
+        "  - name: al\n", "  - name: al\n    display_name: Zoë Ahl\n"))
+    output = Path(settings.site.output_dir)
+    publish_site(settings.stores.users(), settings.stores.pages_staging, output)
+    index = (output / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<li data-find="[^"]*"><a href="[^"]*">([^<]+)</a>', index) == ["ob", "Zoë Ahl"]
+    for name in ("al", "ob"):
+        stats = json.loads((output / "u" / name / "collection" / "stats.json").read_text(encoding="utf-8"))
+        top = " · ".join(genre for genre, _ in stats["counts"]["genres"][:3])
+        assert f'<div class="genres">{top}</div>' in index.replace("&amp;", "&")
+    assert '<p role="status" aria-live="polite" id="people-count">2 collections</p>' in index

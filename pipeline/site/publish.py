@@ -127,7 +127,8 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
             _new_directory(output / "u" / directory, files)
             wanted.update(output / "u" / directory / name for name in files)
         if user.visibility is Visibility.PUBLIC:
-            entries.append({**staged.entry, "label": user.label, "page": page_path(user)})
+            genres = [name for name, _ in staged.stats.get("counts", {}).get("genres", [])[:3]]
+            entries.append({**staged.entry, "label": user.label, "page": page_path(user), "genres": genres})
             followed.append((user.label, directory, staged.files["releases.json"]))
     summary.public = len(entries)
     nothing = env.get_template("nothing.html.j2").render(context("../", assets, noindex=True)).encode()
@@ -146,6 +147,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
                                 "URLs)")
         put("robots.txt", b"User-agent: *\nAllow: /\n")
     put("feed.xml", site_feed(followed))
+    entries.sort(key=lambda e: (e["label"].casefold(), e["page"]))
     records = sum(e["items"] for e in entries)
     line = f"{len(entries):,} record collection{'s' if len(entries) != 1 else ''} · {records:,} records"
     put("index.html", env.get_template("index.html.j2").render(context(base, assets, entries=entries,
