@@ -15,7 +15,7 @@ import polars as pl
 
 from pipeline import __version__
 
-FORMAT = "2"  # 2: export.json keeps lists as arrays
+FORMAT = "3"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist
 
 
 def fingerprint(frame: pl.DataFrame) -> str:

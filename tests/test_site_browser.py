@@ -259,6 +259,43 @@ def test_dashboard_draws_every_chart_and_its_table_holds_the_stats(page, site, b
     assert count(page) == 230
 
 
+CHARTS = ("genres", "formats", "format-descriptions", "artists", "decades", "ratings", "years", "styles", "labels",
+          "growth")
+
+
+def test_every_chart_row_opens_a_list_of_exactly_its_records(page, base_url):
+    page.goto(f"{base_url}u/al/collection/")
+    page.wait_for_selector("html[data-charts-drawn]")
+    dashboard = page.url
+    checked = 0
+    for chart in CHARTS:
+        links = page.locator(f'table[data-table="{chart}"] tbody tr').evaluate_all(
+            "rows => rows.map(r => [r.cells[0].querySelector('a').href, r.cells[1].textContent])")
+        nonzero = [tuple(link) for link in links if int(link[1])]
+        for href, value in {*nonzero[:3], nonzero[len(nonzero) // 2], nonzero[-1]}:
+            page.goto(href)
+            page.wait_for_selector("html[data-list-ready]")
+            assert count(page) == int(value), f"{chart}: {href}"
+            checked += 1
+        page.goto(dashboard)
+    assert checked >= 30
+    # A bar opens the same list as its table row: click the first genre's bar.
+    page.wait_for_selector("html[data-charts-drawn]")
+    first = page.locator('table[data-table="genres"] tbody tr').first.evaluate("r => r.cells[1].textContent")
+    x, y = page.evaluate("""() => { const canvas = document.querySelector('canvas[data-chart="genres"]');
+        const bar = Chart.getChart(canvas).getDatasetMeta(0).data[0], box = canvas.getBoundingClientRect();
+        return [box.left + (bar.base + bar.x) / 2, box.top + bar.y]; }""")
+    page.mouse.click(x, y)
+    page.wait_for_selector("html[data-list-ready]")
+    assert count(page) == int(first) and "genre" in query_of(page)
+    # The linked filter shows as a chip that removes it.
+    page.goto(f"{base_url}u/al/collection/all/?rating=5")
+    page.wait_for_selector("html[data-list-ready]")
+    chip = page.get_by_role("button", name="Remove the filter Rating: ★★★★★")
+    chip.click()
+    assert count(page) == 230 and "rating" not in query_of(page)
+
+
 def test_chart_tables_open_from_the_keyboard(page, base_url):
     page.goto(f"{base_url}u/al/collection/")
     for _ in range(40):

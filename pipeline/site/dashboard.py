@@ -6,8 +6,9 @@ stats asset cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 RATING_LABELS = {1: "★", 2: "★★", 3: "★★★", 4: "★★★★", 5: "★★★★★"}
 VARIOUS = "Various"  # Discogs' artist for compilations: a kind of record, not an artist to rank
@@ -24,6 +25,16 @@ class Chart:
     value_label: str = "Items"
     wide: bool = False
     note: str = ""     # what the chart leaves out or counts twice, said under its title
+    param: str = ""    # the list's filter that opens exactly a row's items ("" when none does)
+    values: list[Any] = field(default_factory=list)  # each row's value for `param` (default: its key)
+
+    @property
+    def links(self) -> list[str]:
+        """Per row, the full list filtered to exactly that row's items (relative to the dashboard)."""
+        if not self.param:
+            return []
+        values = self.values or [row[0] for row in self.rows]
+        return [f"all/?{urlencode({self.param: value})}" for value in values]
 
 
 def _years(years: list[list[int]]) -> list[list[int]]:
@@ -64,31 +75,34 @@ def charts(stats: dict[str, Any]) -> list[Chart]:
     ratings = {int(r): n for r, n in c["ratings"]}
     rated = sum(n for r, n in ratings.items() if r > 0)
     return [
-        Chart("genres", "Genres", "hbar", "Genre", c["genres"], note=OVERLAP.format("genres")),
-        Chart("formats", "Formats", "hbar", "Format", c["formats"], note=OVERLAP.format("formats")),
+        Chart("genres", "Genres", "hbar", "Genre", c["genres"], note=OVERLAP.format("genres"), param="genre"),
+        Chart("formats", "Formats", "hbar", "Format", c["formats"], note=OVERLAP.format("formats"), param="format"),
         Chart("format-descriptions", "Format details (LP, 12\", 7\", Album, Reissue…)", "hbar", "Detail",
-              c["format_descriptions"][:15], note=OVERLAP.format("details")),
-        Chart("artists", "Top 10 artists", "hbar", "Artist", artists[:10],
+              c["format_descriptions"][:15], note=OVERLAP.format("details"), param="detail"),
+        Chart("artists", "Top 10 artists", "hbar", "Artist", artists[:10], param="artist",
               note=" ".join(filter(None, [OVERLAP.format("artists"), f"Compilations by {VARIOUS}: "
                                           f"{_plural(various, 'item', 'items')}, not ranked." if various else ""]))),
-        Chart("decades", "Releases by decade (original year)", "bar", "Decade", c["decades"], note=no_year),
+        Chart("decades", "Releases by decade (original year)", "bar", "Decade", c["decades"], note=no_year,
+              param="decade"),
         Chart("ratings", "Ratings", "bar", "Rating",
               [[RATING_LABELS[r], ratings.get(r, 0)] for r in range(1, 6)] if rated else [],
               note=f"{_plural(rated, 'item is', 'items are')} rated; "
-                   f"{_plural(ratings.get(0, 0), 'is', 'are')} not."),
-        Chart("years", "Releases by original year", "bar", "Year", _years(c["years"]), wide=True, note=no_year),
-        Chart("styles", "Top styles", "hbar", "Style", c["styles"][:15], note=OVERLAP.format("styles")),
-        Chart("labels", "Top labels", "hbar", "Label", c["labels"][:10], note=OVERLAP.format("labels")),
+                   f"{_plural(ratings.get(0, 0), 'is', 'are')} not.", param="rating", values=list(range(1, 6))),
+        Chart("years", "Releases by original year", "bar", "Year", _years(c["years"]), wide=True, note=no_year,
+              param="year"),
+        Chart("styles", "Top styles", "hbar", "Style", c["styles"][:15], note=OVERLAP.format("styles"), param="style"),
+        Chart("labels", "Top labels", "hbar", "Label", c["labels"][:10], note=OVERLAP.format("labels"),
+              param="label"),
         Chart("growth", "Collection growth (items by month added)", "line", "Month", _months(c["growth"]),
               value_label="Items in the collection", wide=True,
-              note="Every month is shown, those without additions too."),
+              note="Every month is shown, those without additions too.", param="until"),
     ]
 
 
 def chart_data(items: list[Chart]) -> list[dict[str, Any]]:
     """What dashboard.js draws: the same rows as the tables, for the charts that have any."""
-    return [{k: v for k, v in asdict(chart).items() if k in ("id", "kind", "rows", "value_label")}
-            for chart in items if chart.rows]
+    return [{**{k: v for k, v in asdict(chart).items() if k in ("id", "kind", "rows", "value_label")},
+             "links": chart.links} for chart in items if chart.rows]
 
 
 def describe(stats: dict[str, Any]) -> str:

@@ -66,7 +66,7 @@ def export_json(rows: list[dict[str, Any]]) -> bytes:
 
 
 RELEASE_COLUMNS = ("instance_id", "release_id", "artist", "title", "year", "original_year", "genres", "styles",
-                   "formats", "format_descriptions", "labels", "catnos", "date_added", "rating", "thumb")
+                   "formats", "format_descriptions", "labels", "catnos", "date_added", "rating", "thumb", "artists")
 
 
 def _json_value(column: str) -> pl.Expr:

@@ -55,7 +55,16 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        interaction: { mode: "index", intersect: false },
         plugins: { legend: { display: false }, tooltip: { intersect: false, mode: "index" } },
+        // A bar or point opens the list filtered to exactly its records (the table holds the same links).
+        onClick: (event, elements) => {
+          const link = elements.length ? spec.links[elements[0].index] : null;
+          if (link) window.location.href = link;
+        },
+        onHover: (event, elements) => {
+          event.native.target.style.cursor = elements.length && spec.links.length ? "pointer" : "default";
+        },
         scales: {
           // Counts are whole numbers: no 2.5 items on an axis.
           x: { ...axis, ticks: { ...axis.ticks, autoSkip: true, maxRotation: 0, ...(horizontal ? { precision: 0 } : {}) },

@@ -6,7 +6,11 @@
 (function () {
   const PER_PAGE = 25;
   const FILTERS = ["genre", "style", "format", "decade"];
-  const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1, pick: "" };
+  // Filters the dashboard's charts open (a bar, a point, a table row): in the address, shown as chips.
+  const LINKED = { artist: "Artist", label: "Label", detail: "Format detail", year: "Original year", rating: "Rating",
+                   until: "Added by the end of" };
+  const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1, pick: "",
+                     ...Object.fromEntries(Object.keys(LINKED).map((name) => [name, ""])) };
   const SORTS = ["added", "artist", "title", "year"];
   const form = document.getElementById("filters");
   const list = document.getElementById("releases");
@@ -18,6 +22,7 @@
   const randomButton = document.getElementById("random");
   const resetButton = document.getElementById("reset");
   const ordering = document.getElementById("ordering");
+  const chips = document.getElementById("chips");
   const ORDER_NAMES = { added: "newest first", artist: "by artist", title: "by title", year: "oldest first" };
   const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
   const numbers = new Intl.NumberFormat();
@@ -36,7 +41,7 @@
   function readState() {
     const params = new URLSearchParams(window.location.search);
     const read = { ...DEFAULTS };
-    for (const key of ["q", ...FILTERS]) read[key] = params.get(key) || "";
+    for (const key of ["q", ...FILTERS, ...Object.keys(LINKED)]) read[key] = params.get(key) || "";
     read.sort = SORTS.includes(params.get("sort")) ? params.get("sort") : DEFAULTS.sort;
     const page = parseInt(params.get("page") || "1", 10);
     read.page = Number.isFinite(page) && page > 0 ? page : 1;
@@ -46,7 +51,7 @@
 
   function writeState(push) {
     const params = new URLSearchParams();
-    for (const key of ["q", ...FILTERS, "sort", "page", "pick"]) {
+    for (const key of ["q", ...FILTERS, ...Object.keys(LINKED), "sort", "page", "pick"]) {
       if (String(state[key]) !== String(DEFAULTS[key])) params.set(key, state[key]);
     }
     const query = params.toString();
@@ -75,6 +80,10 @@
         labels: list("labels"),
         catnos: list("catnos"),
         thumb: String(row[at.thumb] || ""),
+        artists: list("artists"),
+        rating: row[at.rating] || 0,
+        // The month it was added, in UTC like the dashboard's growth chart.
+        month: row[at.date_added] ? new Date(row[at.date_added]).toISOString().slice(0, 7) : "",
         decade: original ? `${Math.floor(original / 10) * 10}s` : "",
       };
       record.format = record.formats;
@@ -107,16 +116,42 @@
     const q = fold(state.q);
     const terms = q.split(/\s+/).map((term) => [words(term), compact(term)]).filter(([w]) => w);
     const wanted = FILTERS.filter((name) => state[name]);
-    const view = [state.sort, ...wanted.map((name) => `${name}=${state[name]}`)].join("\u0000");
+    const linked = Object.keys(LINKED).filter((name) => state[name]);
+    const view = [state.sort, ...[...wanted, ...linked].map((name) => `${name}=${state[name]}`)].join("\u0000");
     const pool = last.view === view && last.q !== null && q.startsWith(last.q) ? last.found : order(state.sort);
     const found = pool.filter((r) => {
       for (const name of wanted) {
         if (name === "decade" ? r.decade !== state.decade : !r[name].includes(state[name])) return false;
       }
+      for (const name of linked) if (!LINKED_MATCH[name](r, state[name])) return false;
       return terms.every(([w, c]) => r.key.includes(w) || r.compactKey.includes(c));
     });
     last = { view, q, found };
     return found;
+  }
+
+  const LINKED_MATCH = {
+    artist: (r, value) => r.artists.includes(value),
+    label: (r, value) => r.labels.includes(value),
+    detail: (r, value) => r.descriptions.includes(value),
+    year: (r, value) => String(r.original) === value,
+    rating: (r, value) => String(r.rating) === value,
+    until: (r, value) => r.month !== "" && r.month <= value,
+  };
+
+  function showChips() {
+    const names = Object.keys(LINKED).filter((name) => state[name]);
+    chips.replaceChildren(...names.map((name) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip";
+      chip.dataset.filter = name;
+      const shown = name === "rating" ? "★".repeat(Number(state[name]) || 0) || state[name] : state[name];
+      chip.textContent = `${LINKED[name]}: ${shown} ✕`;
+      chip.setAttribute("aria-label", `Remove the filter ${LINKED[name]}: ${shown}`);
+      return chip;
+    }));
+    chips.hidden = names.length === 0;
   }
 
   function fillSelect(name, current, compare) {
@@ -225,8 +260,9 @@
       list.replaceChildren(...shown.map(rowFor));
     }
     count.textContent = numbers.format(found.length);
+    showChips();
     ordering.textContent = ORDER_NAMES[state.sort];
-    const filtered = state.q || FILTERS.some((name) => state[name]);
+    const filtered = state.q || [...FILTERS, ...Object.keys(LINKED)].some((name) => state[name]);
     status.classList.remove("error");
     status.textContent = found.length ? (filtered ? `of ${numbers.format(records.length)} releases match` : "releases")
       : "No releases match these filters.";
@@ -285,6 +321,12 @@
       if (!button || button.disabled) return;
       update({ page: state.page + (button.dataset.page === "next" ? 1 : -1) }, true);
       list.scrollIntoView({ block: "start" });
+    });
+    chips.addEventListener("click", (event) => {
+      const chip = event.target.closest("button[data-filter]");
+      if (!chip) return;
+      update({ [chip.dataset.filter]: "", page: 1 }, true);
+      (chips.querySelector("button") || form.elements.q).focus();
     });
     resetButton.addEventListener("click", () => {
       state = { ...DEFAULTS };
