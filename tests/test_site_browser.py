@@ -365,7 +365,7 @@ def test_search_ignores_punctuation_and_spacing(page, site, base_url):
         search.fill(typed)
         assert count(page) == len(matching(rows, q=typed)) == expected, typed
     # Its row names the label once, with the catalogue number once (the fullest of the three spellings).
-    meta = page.locator("#releases .meta").inner_text()
+    meta = page.locator("#releases .meta:not(.when)").inner_text()
     assert meta.endswith("Capitol Records – SWCO 1762"), meta
 
 
@@ -421,22 +421,41 @@ def test_the_subtitle_follows_the_sort_and_links_name_the_record(page, site, bas
     assert link.get_attribute("aria-label") == f"{first['artist']} – {first['title']} on Discogs"
 
 
-@pytest.mark.parametrize("sort", ["artist", "title", "year"])
-def test_sorts_order_the_whole_list(page, site, base_url, sort):
-    rows = site.releases()
+SORT_KEYS = {  # the sort's key, written again from releases.json (None: unknown, always last)
+    "added": lambda r: datetime.fromisoformat(r["date_added"]), "artist": lambda r: fold(r["artist"]),
+    "title": lambda r: fold(r["title"]), "year": lambda r: r["original_year"] or None,
+    "pressing": lambda r: r["year"] or None, "label": lambda r: fold(r["labels"][0]) if r["labels"] else None,
+    "rating": lambda r: r["rating"] or None,
+}
+
+
+@pytest.mark.parametrize("sort", ["added", "added-asc", "artist", "artist-desc", "title", "title-desc", "year",
+                                  "year-desc", "pressing", "pressing-desc", "label", "label-desc", "rating",
+                                  "rating-asc"])
+def test_every_sort_orders_the_whole_list_both_ways(page, site, base_url, sort):
+    rows = {str(r["instance_id"]): r for r in site.releases()}
+    field = sort.removesuffix("-desc").removesuffix("-asc")
+    descending = sort.endswith("-desc") or sort in ("added", "rating")
     open_list(page, base_url)
     page.locator('select[name="sort"]').select_option(sort)
-    assert query_of(page)["sort"] == [sort]
-    if sort == "year":
-        years = page.locator("#releases .meta").all_inner_texts()
-        shown = [int(re.match(r"\d{4}", y)[0]) for y in years]
-        assert shown == sorted(r["original_year"] for r in rows if r["original_year"])[:25]
-        return
-    field = "artist" if sort == "artist" else "title"
-    shown = page.locator("#releases .artist" if field == "artist" else "#releases .title a").all_inner_texts()
-    keys = [fold(s) for s in shown]
-    assert keys == sorted(keys)
-    assert keys[0] == min(fold(r[field]) for r in rows)
+    assert query_of(page).get("sort", ["added"]) == [sort]
+    for at in ("", "&page=10"):  # the first page and the last
+        if at:
+            open_list(page, base_url, f"?sort={sort}{at}")
+        shown = page.locator("#releases > li").evaluate_all("items => items.map(i => i.dataset.instance)")
+        keys = [SORT_KEYS[field](rows[i]) for i in shown]
+        known = [k for k in keys if k is not None]
+        assert keys == known + [None] * (len(keys) - len(known)), "unknown values go last"
+        assert known == sorted(known, reverse=descending), sort
+        everything = [k for k in map(SORT_KEYS[field], rows.values()) if k is not None]
+        if not at and known:
+            assert known[0] == (max(everything) if descending else min(everything))
+    assert page.locator("#ordering").inner_text() != ""
+    # Each row says when it was added and, when rated, its rating.
+    first = rows[page.locator("#releases > li").first.get_attribute("data-instance")]
+    about = page.locator("#releases .meta.when").first.inner_text()
+    assert f"added {first['date_added'][:10]}" in about
+    assert ("★" * first["rating"] + "☆" * (5 - first["rating"])) in about if first["rating"] else "★" not in about
 
 
 def test_pagination_and_the_url_round_trip(page, site, base_url):

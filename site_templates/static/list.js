@@ -11,7 +11,15 @@
                    until: "Added by the end of" };
   const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1, pick: "",
                      ...Object.fromEntries(Object.keys(LINKED).map((name) => [name, ""])) };
-  const SORTS = ["added", "artist", "title", "year"];
+  // Every sort in both directions; unknown years and unrated items go last either way.
+  const ORDER_NAMES = {
+    added: "newest first", "added-asc": "oldest added first", artist: "by artist (A–Z)", "artist-desc": "by artist (Z–A)",
+    title: "by title (A–Z)", "title-desc": "by title (Z–A)", year: "oldest first (original year)",
+    "year-desc": "newest first (original year)", pressing: "oldest pressing first", "pressing-desc": "newest pressing first",
+    label: "by label and catalogue number", "label-desc": "by label and catalogue number (Z–A)",
+    rating: "highest rated first", "rating-asc": "lowest rated first",
+  };
+  const SORTS = Object.keys(ORDER_NAMES);
   const form = document.getElementById("filters");
   const list = document.getElementById("releases");
   const status = document.getElementById("status");
@@ -23,7 +31,6 @@
   const resetButton = document.getElementById("reset");
   const ordering = document.getElementById("ordering");
   const chips = document.getElementById("chips");
-  const ORDER_NAMES = { added: "newest first", artist: "by artist", title: "by title", year: "oldest first" };
   const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
   const numbers = new Intl.NumberFormat();
   let records = [];
@@ -84,6 +91,7 @@
         rating: row[at.rating] || 0,
         // The month it was added, in UTC like the dashboard's growth chart.
         month: row[at.date_added] ? new Date(row[at.date_added]).toISOString().slice(0, 7) : "",
+        added: String(row[at.date_added] || ""),
         decade: original ? `${Math.floor(original / 10) * 10}s` : "",
       };
       record.format = record.formats;
@@ -97,15 +105,28 @@
 
   function order(sort) {
     if (orders[sort]) return orders[sort];
-    const sorted = records.slice();
+    const descending = sort.endsWith("-desc") || sort === "added" || sort === "rating";
+    const field = sort.replace(/-(asc|desc)$/, "");
     const byArtist = (a, b) => collator.compare(a.artist, b.artist) || collator.compare(a.title, b.title);
-    if (sort === "artist") sorted.sort((a, b) => byArtist(a, b) || a.index - b.index);
-    if (sort === "title") sorted.sort((a, b) => collator.compare(a.title, b.title) || byArtist(a, b) || a.index - b.index);
-    if (sort === "year") {
-      sorted.sort((a, b) => (a.original || 99999) - (b.original || 99999) || byArtist(a, b) || a.index - b.index);
-    }
-    orders[sort] = sorted;
-    return sorted;
+    const shelf = (r) => `${r.labels[0] || ""}\u0000${r.catnos[0] || ""}`;
+    // [key or null (always last), comparison of two keys]
+    const keys = {
+      added: [(r) => -r.index, (a, b) => a - b],  // records arrive newest first
+      artist: [(r) => r, byArtist],
+      title: [(r) => r, (a, b) => collator.compare(a.title, b.title) || byArtist(a, b)],
+      year: [(r) => r.original || null, (a, b) => a - b],
+      pressing: [(r) => r.year || null, (a, b) => a - b],
+      label: [(r) => (r.labels.length ? shelf(r) : null), (a, b) => collator.compare(a, b)],
+      rating: [(r) => r.rating || null, (a, b) => a - b],
+    };
+    const [keyOf, compare] = keys[field];
+    const sorted = records.map((r) => [keyOf(r), r]);
+    sorted.sort(([ka, a], [kb, b]) => {
+      if (ka === null || kb === null) return (ka === null) - (kb === null) || a.index - b.index;
+      return (descending ? compare(kb, ka) : compare(ka, kb)) || a.index - b.index;
+    });
+    orders[sort] = sorted.map(([, r]) => r);
+    return orders[sort];
   }
 
   // Typing narrows: when the query only grew, search the previous result instead of every record.
@@ -202,6 +223,7 @@
   function row(r) {
     const item = document.createElement("li");
     item.className = "release";
+    item.dataset.instance = r.instance;
     if (r.thumb.startsWith("https://")) {
       const img = document.createElement("img");
       img.loading = "lazy";
@@ -231,11 +253,16 @@
     }
     body.append(title);
     let year = r.original ? String(r.original) : "year unknown";
+    const added = r.month ? `added ${r.added.slice(0, 10)}` : "";
+    const stars = r.rating ? `${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)}` : "";
     if (r.year && r.original && r.year !== r.original) year += ` (this pressing ${r.year})`;
     const formats = [...r.formats, ...r.descriptions].join(", ");
     const label = [unique(r.labels, (name) => name).join(", "), catalogueNumbers(r.catnos).join(", ")]
       .filter(Boolean).join(" – ");
     body.append(text("div", "meta", [year, formats, label].filter(Boolean).join(" · ")));
+    const about = text("div", "meta when", [added, stars].filter(Boolean).join(" · "));
+    if (stars) about.setAttribute("aria-label", [added, `rated ${r.rating} of 5`].filter(Boolean).join(" · "));
+    body.append(about);
     item.append(body);
     return item;
   }
