@@ -155,14 +155,14 @@ def words(text: str) -> str:
 
 def matching(rows, genre="", style="", format="", decade="", q=""):
     """The list's rules, written again: every filter must hold, and every typed word must occur, its marks
-    read as spaces, or run together inside one field (a catalogue number typed any way)."""
+    read as spaces, or run together inside a catalogue number (typed any way)."""
     terms = [(words(t), words(t).replace(" ", "")) for t in fold(q).split() if words(t)]
     found = []
     for r in rows:
         fields = [r["artist"], r["title"], *r["labels"], *r["catnos"]]
         key = words("\n".join(fields))
         year = r["original_year"]
-        searched = all(w in key or any(c in words(f).replace(" ", "") for f in fields) for w, c in terms)
+        searched = all(w in key or any(c in words(n).replace(" ", "") for n in r["catnos"]) for w, c in terms)
         if ((not genre or genre in r["genres"]) and (not style or style in r["styles"])
                 and (not format or format in r["formats"])
                 and (not decade or (year and f"{year // 10 * 10}s" == decade)) and searched):

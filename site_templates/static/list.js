@@ -97,8 +97,7 @@
       record.format = record.formats;
       record.genre = record.genres;
       record.style = record.styles;
-      record.key = words([record.artist, record.title, ...record.labels, ...record.catnos].join("\n"));
-      record.compactKey = [record.artist, record.title, ...record.labels, ...record.catnos].map(compact).join("\n");
+      record.key = null;  // built at the first search (searchKeys), not before the first rows show
       return record;
     });
   }
@@ -129,6 +128,14 @@
     return orders[sort];
   }
 
+  function searchKeys(r) {
+    if (r.key === null) {
+      r.key = words([r.artist, r.title, ...r.labels, ...r.catnos].join("\n"));
+      r.compactKey = r.catnos.map(compact).join("\n");  // catalogue numbers, spacing-blind
+    }
+    return r;
+  }
+
   // Typing narrows: when the query only grew, search the previous result instead of every record.
   let last = { view: null, q: null, found: [] };
   function matches() {
@@ -145,6 +152,8 @@
         if (name === "decade" ? r.decade !== state.decade : !r[name].includes(state[name])) return false;
       }
       for (const name of linked) if (!LINKED_MATCH[name](r, state[name])) return false;
+      if (!terms.length) return true;
+      searchKeys(r);
       return terms.every(([w, c]) => r.key.includes(w) || r.compactKey.includes(c));
     });
     last = { view, q, found };
