@@ -11,6 +11,7 @@ import copy
 import json
 import os
 import re
+import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -494,6 +495,39 @@ def test_last_page_random_pick_and_reset(page, site, base_url):
     page.get_by_role("button", name="Reset filters").click()
     assert count(page) == 230 and urlsplit(page.url).query == ""
     assert page.locator('select[name="style"]').input_value() == ""
+
+
+def _narrowed(page, change) -> None:
+    """Make `change`, then wait until the facets have been counted again."""
+    def narrowed() -> int:
+        return int(page.evaluate("document.documentElement.dataset.facetsNarrowed || '0'"))
+
+    before = narrowed()
+    change()
+    deadline = time.monotonic() + 10
+    while narrowed() <= before and time.monotonic() < deadline:  # the page's CSP forbids wait_for_function
+        page.wait_for_timeout(20)
+    assert narrowed() > before
+
+
+def test_facet_options_narrow_each_other(page, site, base_url):
+    rows = site.releases()
+    open_list(page, base_url)
+    genre = Counter(g for r in rows for g in set(r["genres"])).most_common(1)[0][0]
+    _narrowed(page, lambda: page.locator('select[name="genre"]').select_option(genre))
+    word = rows[0]["artist"].split()[0]
+    _narrowed(page, lambda: page.locator('input[type="search"]').fill(word))
+    for facet, key in (("style", "style"), ("format", "format"), ("decade", "decade")):
+        options = page.locator(f'select[name="{facet}"] option').evaluate_all(
+            "os => os.filter(o => o.value).map(o => [o.value, o.textContent, o.disabled])")
+        for value, text, disabled in options:
+            n = len(matching(rows, genre=genre, q=word, **{key: value}))
+            assert text == f"{value} ({n:,})" and disabled == (n == 0), (facet, value)
+        assert any(d for *_, d in options) and not all(d for *_, d in options), facet
+    # The genre list counts what the search leaves, ignoring the genre chosen: other genres stay pickable.
+    genres = page.locator('select[name="genre"] option').evaluate_all(
+        "os => os.filter(o => o.value && !o.disabled).map(o => o.value)")
+    assert genre in genres and len(genres) > 1
 
 
 def test_a_random_pick_has_a_permalink(page, browser, site, base_url):

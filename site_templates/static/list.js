@@ -200,6 +200,44 @@
     }
   }
 
+  const facetOf = (r, name) => (name === "decade" ? (r.decade ? [r.decade] : []) : r[name]);
+
+  // Options narrow each other: each select counts what the other active filters and the search leave,
+  // and an option that would show nothing cannot be picked. Run just after a change settles, so typing
+  // stays as fast as before.
+  function narrowFacets() {
+    const q = fold(state.q);
+    const terms = q.split(/\s+/).map((term) => [words(term), compact(term)]).filter(([w]) => w);
+    const linked = Object.keys(LINKED).filter((name) => state[name]);
+    const base = records.filter((r) => {
+      for (const name of linked) if (!LINKED_MATCH[name](r, state[name])) return false;
+      if (!terms.length) return true;
+      searchKeys(r);
+      return terms.every(([w, c]) => r.key.includes(w) || r.compactKey.includes(c));
+    });
+    for (const name of FILTERS) {
+      const others = FILTERS.filter((other) => other !== name && state[other]);
+      const counted = new Map();
+      for (const r of base) {
+        if (others.some((other) => !facetOf(r, other).includes(state[other]))) continue;
+        for (const value of new Set(facetOf(r, name))) counted.set(value, (counted.get(value) || 0) + 1);
+      }
+      for (const option of form.elements[name].options) {
+        if (!option.value) continue;
+        const n = counted.get(option.value) || 0;
+        option.textContent = `${option.value} (${numbers.format(n)})`;
+        option.disabled = n === 0 && option.value !== state[name];
+      }
+    }
+    document.documentElement.dataset.facetsNarrowed = String(++narrowed);
+  }
+  let narrowed = 0;
+  let narrowing = null;
+  function scheduleFacets() {
+    clearTimeout(narrowing);
+    narrowing = setTimeout(narrowFacets, 60);
+  }
+
   function syncControls() {
     form.elements.q.value = state.q;
     for (const name of [...FILTERS, "sort"]) form.elements[name].value = state[name];
@@ -297,6 +335,7 @@
     }
     count.textContent = numbers.format(found.length);
     showChips();
+    scheduleFacets();
     ordering.textContent = ORDER_NAMES[state.sort];
     const filtered = state.q || [...FILTERS, ...Object.keys(LINKED)].some((name) => state[name]);
     status.classList.remove("error");
