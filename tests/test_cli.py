@@ -125,8 +125,10 @@ def test_fake_discogs_command_serves_until_interrupted():
 
 
 def test_demo_runs_end_to_end_and_keeps_its_runs_where_it_says(tmp_path):
-    home, site = tmp_path / "demo-home", tmp_path / "site"
-    done = run("demo", "--no-serve", "--output", str(site), "--home", str(home), timeout=300)
+    home, site, operators = tmp_path / "demo-home", tmp_path / "site", tmp_path / "operators-dagster"
+    # An operator's DAGSTER_HOME in the shell: the demo's runs must not land in it.
+    done = run("demo", "--no-serve", "--output", str(site), "--home", str(home), timeout=300,
+               env={"DAGSTER_HOME": str(operators)})
     assert done.returncode == 0, done.stderr
     assert re.search(r"vera\s+public\s+1500", done.stdout)
     # A 429 under a loaded machine is retried, never fatal: every user is built (exit 0 says so).
@@ -140,6 +142,7 @@ def test_demo_runs_end_to_end_and_keeps_its_runs_where_it_says(tmp_path):
     env = dict(line.split("=", 1) for line in (home / "demo.env").read_text().splitlines()
                if "=" in line and not line.startswith("#"))
     assert Path(env["DISCOGS_SITE_USERS"]).read_text().count("- name:") == 3
+    assert Path(env["DAGSTER_HOME"]).is_relative_to(home) and not operators.exists()
     listing = run("status", env=env)
     assert listing.returncode == 0 and re.search(r"^vera\s+public\s+yes\s+1500", listing.stdout, re.MULTILINE)
     runs = subprocess.run([sys.executable, "-c", "import dagster as dg; i = dg.DagsterInstance.get(); "

@@ -114,13 +114,14 @@ def _run(output: Path, home: Path, server: ThreadingHTTPServer | None) -> int:
         for user in load_users(users_file):
             connect_personal(user, vault, personal_token_for(user.discogs_username), client_options=options)
         print(f"Registered {len(DEMO_USERS)} users in {users_file}; tokens encrypted in {vault.path}\n")
+        # The demo's runs go to its own Dagster home, whatever DAGSTER_HOME the shell has.
+        config.export("DAGSTER_HOME", str(home / "state" / "dagster"))
         settings = PipelineSettings.create(users_file=str(users_file), vault_file=str(vault.path),
                                            state_dir=str(home / "state"), output_dir=str(output),
                                            api_url=fake.url, rate_limit=str(DEMO_RATE),
                                            site_url=f"http://127.0.0.1:{port}" if port else "")
         config.export("DISCOGS_SITE_KEY", key)  # the pipeline opens the vault itself
         config.export("DISCOGS_SITE_URL_SECRET", DEMO_URL_SECRET)  # the unlisted user's URL is the same every run
-        config.export("DAGSTER_HOME", str(settings.stores.dagster_home))
         write_env(home, settings, key)
         started = time.monotonic()
         import_demo_dump(world, fake, home, settings)

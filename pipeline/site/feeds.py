@@ -69,14 +69,14 @@ def _feed(title: str, key: str, author: str, alternate: str, rows: list[tuple[st
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
 
 
-def user_feed(label: str, directory: str, releases_json: bytes) -> bytes:
-    """The newest additions to one collection; `directory` is its folder under `u/`."""
+def user_feed(label: str, directory: str, newest: list[dict[str, Any]]) -> bytes:
+    """The newest additions to one collection (`recent`); `directory` is its folder under `u/`."""
     return _feed(f"{label}'s record collection: new additions", directory, label, "./",
-                 [(directory, row, "") for row in recent(releases_json)])
+                 [(directory, row, "") for row in newest])
 
 
-def site_feed(collections: list[tuple[str, str, bytes]]) -> bytes:
-    """The newest additions across (label, directory, releases.json) of the public collectors."""
-    rows = [(directory, row, f"{label}: ") for label, directory, data in collections for row in recent(data)]
+def site_feed(collections: list[tuple[str, str, list[dict[str, Any]]]]) -> bytes:
+    """The newest additions across (label, directory, newest items) of the public collectors."""
+    rows = [(directory, row, f"{label}: ") for label, directory, newest in collections for row in newest]
     rows.sort(key=lambda r: _instant(r[1]["date_added"]), reverse=True)
     return _feed("Record collections: new additions", "site", "Record collections", "./", rows[:FEED_SIZE])

@@ -129,7 +129,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
         if user.visibility is Visibility.PUBLIC:
             genres = [name for name, _ in staged.stats.get("counts", {}).get("genres", [])[:3]]
             entries.append({**staged.entry, "label": user.label, "page": page_path(user), "genres": genres})
-            followed.append((user.label, directory, staged.files["releases.json"]))
+            followed.append((user.label, directory, staged.newest))
     summary.public = len(entries)
     nothing = env.get_template("nothing.html.j2").render(context("../", assets, noindex=True)).encode()
     put("u/index.html", nothing)

@@ -45,6 +45,6 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict
                                                               description=line))
     redirect = env.get_template("redirect.html.j2").render(context("../../", assets, target="collection/",
                                                                    noindex=noindex))
-    feed = user_feed(user.label, user_dir(user), staged.files["releases.json"])
+    feed = user_feed(user.label, user_dir(user), staged.newest)
     return {"collection/index.html": dashboard.encode(), "collection/all/index.html": listing.encode(),
             "collection/feed.xml": feed, "index.html": redirect.encode()}

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import uuid
@@ -20,6 +21,7 @@ from filelock import FileLock
 
 from pipeline.atomic import write_atomically
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
+from pipeline.site.feeds import recent
 
 DATA_FILES = ("releases.json", "export.csv", "export.json", "stats.json")
 FINGERPRINT = "fingerprint"  # of the data the staged files were made from
@@ -94,6 +96,11 @@ class StagedUser:
     files: dict[str, bytes]  # collection/<name> -> bytes
     stats: dict[str, Any]
     entry: dict[str, Any]
+
+    @functools.cached_property
+    def newest(self) -> list[dict[str, Any]]:
+        """The newest items of releases.json as dicts, parsed once for the user's feed and the site's."""
+        return recent(self.files["releases.json"])
 
 
 def read_staged(staging: Path, name: str) -> StagedUser | None:

@@ -136,26 +136,31 @@
     return r;
   }
 
+  const facetOf = (r, name) => (name === "decade" ? (r.decade ? [r.decade] : []) : r[name]);
+
+  // Each typed word holds when its letters and digits occur in that order (punctuation between them as a
+  // space: "ac/dc" is "ac dc"), or run together inside a catalogue number ("swco1762" finds "SWCO 1762").
+  const searchTerms = (q) => q.split(/\s+/).map((term) => [words(term), compact(term)]).filter(([w]) => w);
+
+  // The search and the filters the charts open, which every select's count respects too.
+  function searchedAndLinked(r, terms, linked) {
+    for (const name of linked) if (!LINKED_MATCH[name](r, state[name])) return false;
+    if (!terms.length) return true;
+    searchKeys(r);
+    return terms.every(([w, c]) => r.key.includes(w) || r.compactKey.includes(c));
+  }
+
   // Typing narrows: when the query only grew, search the previous result instead of every record.
   let last = { view: null, q: null, found: [] };
   function matches() {
-    // Each typed word holds when its letters and digits occur in that order (punctuation between them as a
-    // space: "ac/dc" is "ac dc"), or run together inside one field ("swco1762" finds "SWCO 1762").
     const q = fold(state.q);
-    const terms = q.split(/\s+/).map((term) => [words(term), compact(term)]).filter(([w]) => w);
+    const terms = searchTerms(q);
     const wanted = FILTERS.filter((name) => state[name]);
     const linked = Object.keys(LINKED).filter((name) => state[name]);
     const view = [state.sort, ...[...wanted, ...linked].map((name) => `${name}=${state[name]}`)].join("\u0000");
     const pool = last.view === view && last.q !== null && q.startsWith(last.q) ? last.found : order(state.sort);
-    const found = pool.filter((r) => {
-      for (const name of wanted) {
-        if (name === "decade" ? r.decade !== state.decade : !r[name].includes(state[name])) return false;
-      }
-      for (const name of linked) if (!LINKED_MATCH[name](r, state[name])) return false;
-      if (!terms.length) return true;
-      searchKeys(r);
-      return terms.every(([w, c]) => r.key.includes(w) || r.compactKey.includes(c));
-    });
+    const found = pool.filter((r) => wanted.every((name) => facetOf(r, name).includes(state[name]))
+      && searchedAndLinked(r, terms, linked));
     last = { view, q, found };
     return found;
   }
@@ -184,13 +189,16 @@
     chips.hidden = names.length === 0;
   }
 
+  // How many records hold each value of a facet (a record counted once per value).
+  function countValues(rows, name) {
+    const counted = new Map();
+    for (const r of rows) for (const value of new Set(facetOf(r, name))) counted.set(value, (counted.get(value) || 0) + 1);
+    return counted;
+  }
+
   function fillSelect(name, current, compare) {
     const select = form.elements[name];
-    const counted = new Map();
-    for (const r of records) {
-      const own = name === "decade" ? (r.decade ? [r.decade] : []) : new Set(r[name]);
-      for (const value of own) counted.set(value, (counted.get(value) || 0) + 1);
-    }
+    const counted = countValues(records, name);
     if (current && !counted.has(current)) counted.set(current, 0); // a shared link naming a value no longer here
     for (const [value, n] of [...counted].sort((a, b) => compare(a[0], b[0]))) {
       const option = document.createElement("option");
@@ -200,28 +208,17 @@
     }
   }
 
-  const facetOf = (r, name) => (name === "decade" ? (r.decade ? [r.decade] : []) : r[name]);
-
   // Options narrow each other: each select counts what the other active filters and the search leave,
   // and an option that would show nothing cannot be picked. Run just after a change settles, so typing
   // stays as fast as before.
   function narrowFacets() {
-    const q = fold(state.q);
-    const terms = q.split(/\s+/).map((term) => [words(term), compact(term)]).filter(([w]) => w);
+    const terms = searchTerms(fold(state.q));
     const linked = Object.keys(LINKED).filter((name) => state[name]);
-    const base = records.filter((r) => {
-      for (const name of linked) if (!LINKED_MATCH[name](r, state[name])) return false;
-      if (!terms.length) return true;
-      searchKeys(r);
-      return terms.every(([w, c]) => r.key.includes(w) || r.compactKey.includes(c));
-    });
+    const base = records.filter((r) => searchedAndLinked(r, terms, linked));
     for (const name of FILTERS) {
       const others = FILTERS.filter((other) => other !== name && state[other]);
-      const counted = new Map();
-      for (const r of base) {
-        if (others.some((other) => !facetOf(r, other).includes(state[other]))) continue;
-        for (const value of new Set(facetOf(r, name))) counted.set(value, (counted.get(value) || 0) + 1);
-      }
+      const counted = countValues(base.filter((r) => others.every((other) => facetOf(r, other).includes(state[other]))),
+                                  name);
       for (const option of form.elements[name].options) {
         if (!option.value) continue;
         const n = counted.get(option.value) || 0;
