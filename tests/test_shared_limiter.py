@@ -101,3 +101,16 @@ def test_two_hosts_with_their_own_state_share_one_budget_in_postgresql(world, tm
     stamps = sorted(s.at for s in served)
     assert max(sum(1 for t in stamps if start <= t < start + window) for start in stamps) <= limit
     assert not list(tmp_path.rglob("ratelimit-*.sqlite")), "the window lives in the database, not in a file"
+
+
+def test_an_unreachable_budget_database_is_one_clear_error_within_seconds(tmp_path):
+    from pipeline.config import RateLimit
+    from pipeline.discogs.ratelimit import SharedRateLimiter
+    from pipeline.errors import ConfigError
+
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        SharedRateLimiter(RateLimit(3, 1.0), tmp_path, "http://127.0.0.1:1", postgres="host=127.0.0.1 port=1 dbname=x")
+    assert time.monotonic() - started < 15
+    message = str(caught.value)
+    assert message.startswith("DISCOGS_RATELIMIT_POSTGRES: cannot use the rate-limit database:") and "\n" not in message

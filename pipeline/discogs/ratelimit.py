@@ -131,12 +131,17 @@ class SharedRateLimiter:
 def _postgres_bucket(conninfo: str, table: str, rates: list[Rate]):
     """A PostgresBucket on a small pool; the driver is the `postgres` extra's, named when missing."""
     try:
+        import psycopg
         from psycopg_pool import ConnectionPool
         from pyrate_limiter import PostgresBucket
     except ImportError:
         raise ConfigError("DISCOGS_RATELIMIT_POSTGRES is set but the PostgreSQL driver is not installed: "
                           "pip install 'discogs-site[postgres]'") from None
     try:
+        # One plain connection first: an unreachable server fails in seconds and in one line, before a
+        # pool would retry (and log every retry) for half a minute.
+        timeout = {} if "connect_timeout" in conninfo else {"connect_timeout": 10}
+        psycopg.connect(conninfo, **timeout).close()
         pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True, timeout=30)
         return PostgresBucket(pool, table, rates)
     except Exception as exc:  # psycopg's errors carry the server's words, never the password
