@@ -1,5 +1,5 @@
-"""`discogs-site build`: the whole asset graph in-process, user by user, then the site; one bad user never
-stops the others, and the command fails (exit 1) when any user did.
+"""`discogs-site build`: every user's `refresh_user` run (a few users at once), then the site's `publish_site`;
+one bad user never stops the others, and the command fails (exit 1) when any user did.
 
 Private users are not built at all (they have no partition): nothing is fetched for them, and what an
 earlier build stored for them, or for anyone no longer registered, is deleted before anything else runs.
@@ -8,17 +8,15 @@ earlier build stored for them, or for anyone no longer registered, is deleted be
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import dataclass, field
 
 import dagster as dg
 
 from pipeline import config, progress
+from pipeline.build_workers import UserOutcome, refresh_users, run_error, run_metadata
 from pipeline.defs import definitions
 from pipeline.defs.resources import PipelineSettings
 from pipeline.defs.users.partitions import sync_user_partitions
 from pipeline.errors import ConfigError
-from pipeline.failures import failure_line
 from pipeline.instance import OWNER_TAG, open_instance, this_process
 from pipeline.registry import Visibility, find_user
 from pipeline.site.output_guard import check_output_dir
@@ -28,30 +26,6 @@ from pipeline.vault import Vault
 PRIVATE_UMASK = 0o077  # state, Dagster's storage and logs are the owner's alone; publishing sets its own modes
 
 __all__ = ["UserOutcome", "build", "open_instance", "preflight"]
-
-
-@dataclass
-class UserOutcome:
-    name: str
-    ok: bool
-    seconds: float
-    metadata: dict[str, object] = field(default_factory=dict)
-    error: str = ""
-
-
-def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
-    found: dict[str, object] = {}
-    for event in result.get_asset_materialization_events():
-        for key, value in event.materialization.metadata.items():
-            found[f"{event.asset_key.to_user_string()}.{key}"] = getattr(value, "value", value)
-    return found
-
-
-def _error(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            return f"{event.step_key}: {failure_line(event.step_failure_data.error)}"
-    return "failed"
 
 
 def preflight(settings: PipelineSettings) -> None:
@@ -74,8 +48,11 @@ def preflight(settings: PipelineSettings) -> None:
 
 
 def build(settings: PipelineSettings, only: list[str] | None = None, *, instance: dg.DagsterInstance | None = None,
-          report=print, dagster_log_level: str = "CRITICAL") -> tuple[list[UserOutcome], bool]:
+          report=print, dagster_log_level: str = "CRITICAL", jobs: int = 1) -> tuple[list[UserOutcome], bool]:
     """Materialize each selected non-private user's assets, then the site. Returns (outcomes, site_published).
+
+    `jobs` users are refreshed at once, each in a worker process (see build_workers); 1 keeps them in
+    this process, one after another.
 
     Dagster's own console log (stack traces included) stays quiet unless asked (`-v`): every event is
     stored in the instance anyway, and `report` says what happened, one line per user. Private users are never named
@@ -97,26 +74,21 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     forget_users(stores.state, instance, keep)
     sync_user_partitions(instance, users)
     # The same jobs the schedule and the UI run, so the UI lists these runs under their names.
-    defs = definitions(settings)
-    refresh, publish = defs.resolve_job_def("refresh_user"), defs.resolve_job_def("publish_site")
-    run_config = {"loggers": {"console": {"config": {"log_level": dagster_log_level}}}}
-    owner = {OWNER_TAG: this_process()}
-    outcomes = []
-    for name in names:
-        started = time.monotonic()
-        result = refresh.execute_in_process(partition_key=name, instance=instance, raise_on_error=False,
-                                            tags={"discogs-site/user": name, **owner}, run_config=run_config)
-        outcome = UserOutcome(name, result.success, time.monotonic() - started, _metadata(result))
-        if not result.success:
-            outcome.error = _error(result)
+    log_level = {"loggers": {"console": {"config": {"log_level": dagster_log_level}}}}
+
+    def done(outcome: UserOutcome) -> None:
         if outcome.ok:
-            progress.report(name, "done", 1, 1)
+            progress.report(outcome.name, "done", 1, 1)
         else:  # one line naming the user and the cause; the trace stays in the run's event log
-            report(f"{name}: FAILED: {outcome.error}")
-        outcomes.append(outcome)
-    site = publish.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=owner)
+            report(f"{outcome.name}: FAILED: {outcome.error}")
+
+    outcomes = refresh_users(settings, names, instance, jobs=jobs, log_level=dagster_log_level,
+                             done=done, report=report)
+    publish = definitions(settings).resolve_job_def("publish_site")
+    site = publish.execute_in_process(instance=instance, raise_on_error=False, run_config=log_level,
+                                   tags={OWNER_TAG: this_process()})
     if not site.success:
-        report(f"site: FAILED: {_error(site)}; the previous site is unchanged")
-    for warning in (_metadata(site).get("site_index.warnings") or "").splitlines():
+        report(f"site: FAILED: {run_error(site)}; the previous site is unchanged")
+    for warning in (run_metadata(site).get("site_index.warnings") or "").splitlines():
         report(f"site: {warning}")
     return outcomes, site.success

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ class Environment(BaseSettings):
     rate_limit: str = Field(DEFAULT_RATE_LIMIT, validation_alias="DISCOGS_RATE_LIMIT",
                             description="requests/seconds the client allows itself")
     timeout: str = Field("30", validation_alias="DISCOGS_TIMEOUT", description="seconds per HTTP call")
+    build_jobs: str = Field("", validation_alias="DISCOGS_SITE_JOBS",
+                            description="users `build` refreshes at once (default: the CPU count, at most 4)")
     consumer_key: str = Field("", validation_alias="DISCOGS_CONSUMER_KEY", repr=False)
     consumer_secret: str = Field("", validation_alias="DISCOGS_CONSUMER_SECRET", repr=False)
     dump_url: str = Field("", validation_alias="DISCOGS_DUMP_URL",
@@ -91,6 +94,16 @@ class Environment(BaseSettings):
 
 
 def environment() -> Environment:
+    """The settings as the environment holds them now (read again whenever a variable changes)."""
+    return _environment(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIXES))))
+
+
+_PREFIXES = ("DISCOGS_", "DAGSTER_", "XDG_")
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(_variables: tuple[tuple[str, str], ...]) -> Environment:
+    # Parsing costs milliseconds and every step asks many times: parse once per distinct environment.
     return Environment()
 
 
@@ -161,6 +174,16 @@ def vault_path() -> Path:
 
 def users_path() -> Path:
     return Path(environment().users)
+
+
+def build_jobs() -> int:
+    """How many users `discogs-site build` keeps in flight: each a worker process, so at most one per CPU helps."""
+    text = environment().build_jobs
+    if not text:
+        return max(1, min(4, os.cpu_count() or 1))
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"DISCOGS_SITE_JOBS={text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def timeout_seconds() -> float:

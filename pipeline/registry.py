@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -62,7 +63,13 @@ def load_users(path: Path | str) -> list[User]:
         raise RegistryError(path, [f"{path}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RegistryError(path, [f"{path}: cannot be read: {exc}"]) from None
-    return parse_users(text, path)
+    return list(_parsed(text, str(path)))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str, path: str) -> tuple[User, ...]:
+    # Every step reads the registry; with thousands of users, parsing it each time grows with the square.
+    return tuple(parse_users(text, path))
 
 
 def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:

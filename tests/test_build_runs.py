@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import time
@@ -12,9 +13,12 @@ from pathlib import Path
 import dagster as dg
 from rich.console import Console
 
+from pipeline import progress
 from pipeline.build import build
 from pipeline.build_display import build_display
 from pipeline.defs import definitions
+from pipeline.instance import OWNER_TAG
+from pipeline.vault import Vault
 from tests.conftest import CLI, cli_env, masters_of
 
 
@@ -55,6 +59,30 @@ def test_terminal_display_draws_a_bar_per_user(site):
     logged = [e.user_message for run in instance.get_runs() for e in instance.all_logs(run.run_id)]
     assert any(m.startswith("al: masters 0/") for m in logged)
     assert "ob: collection pages 2/2" in logged
+
+
+def test_users_in_flight_refresh_in_worker_processes_and_one_bad_user_fails_alone(site):
+    """`jobs=2`: each user's `refresh_user` run happens in a worker process, their progress still reaches the
+    display, and a user whose tokens are gone fails with their own cause while the other is published."""
+    settings, fake, instance = site
+    vault = Vault.open(settings.stores.vault_file)
+    vault.remove("ob")
+    vault.save()
+    lines: list[str] = []
+    with progress.listening(lambda step: lines.append(progress.describe(step))):
+        outcomes, published = build(settings, ["al", "ob"], instance=instance, report=lines.append, jobs=2)
+    assert published
+    assert [(o.name, o.ok) for o in outcomes] == [("al", True), ("ob", False)]
+    assert "no tokens" in outcomes[1].error and "ob: FAILED: " in "\n".join(lines)
+    assert "al: collection pages 3/3" in lines and "al: done" in lines
+    runs = {r.tags["discogs-site/user"]: r for r in instance.get_runs() if r.job_name == "refresh_user"}
+    owners = {r.tags[OWNER_TAG].split(":")[1] for r in runs.values()}
+    assert str(os.getpid()) not in owners, "the users ran in this process, not in workers"
+    assert runs["al"].status == dg.DagsterRunStatus.SUCCESS and runs["ob"].status == dg.DagsterRunStatus.FAILURE
+    assert (Path(settings.site.output_dir) / "u" / "al" / "collection" / "index.html").is_file()
+    assert not (Path(settings.site.output_dir) / "u" / "ob").exists()
+    # Two workers never queue on the pool; the request budget is the limiter's.
+    assert instance.event_log_storage.get_concurrency_info("discogs_api").slot_count == 2
 
 
 def test_discogs_steps_of_parallel_runs_take_turns(site, tmp_path):

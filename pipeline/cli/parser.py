@@ -13,6 +13,12 @@ from pipeline.cli.runs import cmd_build, cmd_serve, cmd_state, cmd_status
 DESCRIPTION = "Publish every registered collector's Discogs collection as a static website."
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="discogs-site", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -70,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", action="append", metavar="NAME", help="rebuild only this user (repeatable) and the index")
     p.add_argument("--output", type=Path, help="where the site goes (default: $DISCOGS_SITE_OUTPUT or output)")
     p.add_argument("--state", type=Path, help="pipeline state directory (default: $DISCOGS_SITE_STATE or .state)")
+    p.add_argument("--jobs", type=_positive, metavar="N",
+                   help="users refreshed at once, each in a worker process (default: $DISCOGS_SITE_JOBS or the CPU "
+                        "count, at most 4)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("status", help="per user: connected, items, last sync, coverage, last error, page URL")

@@ -21,8 +21,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.state:
         overrides["state_dir"] = str(args.state)
     settings = PipelineSettings.from_env(**overrides)
+    jobs = args.jobs or config.build_jobs()
     with build_display() as say:
-        outcomes, published = build(settings, args.user or None, report=say,
+        outcomes, published = build(settings, args.user or None, report=say, jobs=jobs,
                                     dagster_log_level="DEBUG" if args.verbose else "CRITICAL")
     print()
     build_summary(outcomes)

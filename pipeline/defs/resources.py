@@ -150,11 +150,14 @@ class PipelineSettings:
                   "base_path": config.base_path(), "site_url": config.site_url()}
         return cls.create(**{**values, **overrides})
 
+    def fields(self) -> dict[str, object]:
+        """Every field's value: plain data that `create` turns back into these settings (in another process too)."""
+        return {name: getattr(part, name) for part in (self.stores, self.discogs, self.site)
+                for name in type(part).model_fields}
+
     def with_changes(self, **changes: object) -> PipelineSettings:
         """A copy with some fields changed (Dagster rebuilds resources from their fields, so no model_copy)."""
-        current = {name: getattr(part, name) for part in (self.stores, self.discogs, self.site)
-                   for name in type(part).model_fields}
-        return type(self).create(**{**current, **changes})
+        return type(self).create(**{**self.fields(), **changes})
 
     def resources(self) -> dict[str, dg.ConfigurableResource]:
         return {"stores": self.stores, "discogs": self.discogs, "site": self.site}

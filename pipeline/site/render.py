@@ -6,6 +6,7 @@ unlisted takes effect at the next publish even when the user's own sync failed.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,9 @@ from pipeline.site.staging import StagedUser
 from pipeline.site.static_files import TEMPLATES, Asset
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """One environment per process: it compiles each template once (and again only when its file changes)."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                               undefined=jinja2.StrictUndefined)
 

@@ -1,0 +1,158 @@
+"""Several users in flight during `discogs-site build`: worker processes that each run users' `refresh_user` runs.
+
+A user's refresh is mostly Dagster's own bookkeeping (creating the run, storing its events) and a
+little CPU, around one or two requests that wait for the rate limit. One process doing users one
+after another leaves the budget idle while it records; with a few workers, one user's requests go
+out while others compute and record, so a build of many users runs at the pace of the API. The
+request budget stays the shared limiter's (a file, or PostgreSQL across hosts), whatever the count.
+
+Workers are spawned, not forked: the parent holds open SQLite handles and threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from pipeline import progress
+from pipeline.defs import definitions
+from pipeline.defs.resources import PipelineSettings
+from pipeline.failures import failure_line
+from pipeline.instance import OWNER_TAG, POOL, this_process
+
+
+@dataclass
+class UserOutcome:
+    name: str
+    ok: bool
+    seconds: float
+    metadata: dict[str, object] = field(default_factory=dict)
+    error: str = ""
+
+
+def run_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
+    """Every materialization's metadata as `asset.key: value`."""
+    found: dict[str, object] = {}
+    for event in result.get_asset_materialization_events():
+        for key, value in event.materialization.metadata.items():
+            found[f"{event.asset_key.to_user_string()}.{key}"] = getattr(value, "value", value)
+    return found
+
+
+def run_error(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step and its cause, in one line (the trace stays in the run's event log)."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            return f"{event.step_key}: {failure_line(event.step_failure_data.error)}"
+    return "failed"
+
+
+class Refresher:
+    """Runs `refresh_user` for one user at a time on one instance; the same job the schedule and the UI run."""
+
+    def __init__(self, settings: PipelineSettings, instance: dg.DagsterInstance, log_level: str) -> None:
+        self.job = definitions(settings).resolve_job_def("refresh_user")
+        self.instance = instance
+        self.run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+
+    def __call__(self, name: str) -> UserOutcome:
+        started = time.monotonic()
+        result = self.job.execute_in_process(partition_key=name, instance=self.instance, raise_on_error=False,
+                                             tags={"discogs-site/user": name, OWNER_TAG: this_process()},
+                                             run_config=self.run_config)
+        outcome = UserOutcome(name, result.success, time.monotonic() - started, run_metadata(result))
+        if not result.success:
+            outcome.error = run_error(result)
+        return outcome
+
+
+_worker: Refresher | None = None
+_listening = ExitStack()
+
+
+def _start_worker(fields: dict[str, object], ref: str, log_level: str, steps: multiprocessing.Queue) -> None:
+    global _worker
+    # Dagster's resources and instance refs do not pickle: they cross as plain fields and serialized text.
+    settings = PipelineSettings.create(**fields)
+    _worker = Refresher(settings, dg.DagsterInstance.from_ref(dg.deserialize_value(ref)), log_level)
+    # Progress of this worker's users goes to the parent, which owns the display, for the worker's life.
+    _listening.enter_context(progress.listening(steps.put))
+
+
+def _refresh_in_worker(name: str) -> UserOutcome:
+    assert _worker is not None
+    return _worker(name)
+
+
+@contextmanager
+def _relayed(steps: multiprocessing.Queue) -> Iterator[None]:
+    """Hand the workers' progress to this process's listeners until the block ends."""
+    def relay() -> None:
+        while (step := steps.get()) is not None:
+            progress.report(step.user, step.stage, step.done, step.total, step.seconds_per_request)
+
+    thread = threading.Thread(target=relay, name="progress-relay", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        steps.put(None)
+        thread.join(timeout=5)
+
+
+def ensure_pool_slots(instance: dg.DagsterInstance, slots: int) -> int | None:
+    """At least `slots` concurrent `discogs_api` steps, so that workers never queue on the pool (a step that
+    finds it full looks again only a second later); the request budget is the limiter's, not the pool's.
+    Returns the count it had when it was raised, else None."""
+    storage = instance.event_log_storage
+    before = storage.get_concurrency_info(POOL).slot_count
+    if before >= slots:
+        return None
+    storage.set_concurrency_slots(POOL, slots)
+    return before
+
+
+def refresh_users(settings: PipelineSettings, names: list[str], instance: dg.DagsterInstance, *, jobs: int,
+                  log_level: str, done: Callable[[UserOutcome], None],
+                  report: Callable[[str], None] = print) -> list[UserOutcome]:
+    """Refresh each named user, `jobs` at a time; `done` hears of each as it ends. Returns outcomes in `names` order.
+
+    One worker (or an instance other processes cannot open) means this process, one user after another.
+    """
+    if jobs <= 1 or len(names) <= 1 or instance.is_ephemeral:
+        refresh = Refresher(settings, instance, log_level)
+        outcomes = []
+        for name in names:
+            outcomes.append(refresh(name))
+            done(outcomes[-1])
+        return outcomes
+    workers = min(jobs, len(names))
+    raised = ensure_pool_slots(instance, workers)
+    if raised is not None:
+        report(f"the discogs_api pool had {raised} slot{'s' if raised != 1 else ''}: raised to {workers} so that "
+               f"{workers} users can be in flight (the rate limiter still keeps the request budget)")
+    context = multiprocessing.get_context("spawn")
+    steps = context.Queue()
+    found: dict[str, UserOutcome] = {}
+    ref = dg.serialize_value(instance.get_ref())
+    with _relayed(steps), ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                                              initargs=(settings.fields(), ref, log_level, steps)) as pool:
+        futures = {pool.submit(_refresh_in_worker, name): name for name in names}
+        for future in as_completed(futures):
+            name = futures[future]
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                outcome = UserOutcome(name, False, 0.0, error="the worker process running this user died "
+                                                             "(killed, or out of memory)")
+            found[name] = outcome
+            done(outcome)
+    return [found[name] for name in names]
