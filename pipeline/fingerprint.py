@@ -15,7 +15,8 @@ import polars as pl
 
 from pipeline import __version__
 
-FORMAT = "3"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist
+FORMAT = "4"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist; 4: covers.json,
+#               the index's covers carry what drawing one needs
 
 
 def fingerprint(frame: pl.DataFrame) -> str:

@@ -134,6 +134,12 @@ def test_generator_is_deterministic_and_realistic():
     assert len(earlier) > len(infos) // 5  # reissues: the master is often older than the pressing
     formats = {f["name"] for i in infos for f in i["formats"]}
     assert {"Vinyl", "CD", "Cassette"} <= formats
+    with_images = [i for i in infos if i["thumb"]]
+    assert len(infos) // 2 < len(with_images) < len(infos)  # most releases have images, some none
+    # The demo's world: the same releases, none with an image (the site draws their covers).
+    bare = [i["basic_information"] for i in generate_world("x:2000", images=False).items("x")]
+    assert [i["id"] for i in bare] == [i["id"] for i in infos]
+    assert all(i["thumb"] == i["cover_image"] == "" for i in bare)
 
 
 @pytest.mark.parametrize("spec", ["", "alice", "alice:0", "alice:200001", "a:1,A:2", "alice:10:secret"])

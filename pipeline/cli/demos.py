@@ -15,7 +15,10 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
     from pipeline.fakes.discogs.replay import ReplayError
 
     try:
-        world = load_world(args.data) if args.data else generate_world(args.generate, seed=args.seed)
+        if args.data:
+            world = load_world(args.data)
+        else:
+            world = generate_world(args.generate, seed=args.seed, images=args.images)
     except (SpecError, ReplayError) as exc:
         raise ConfigError(str(exc)) from None
     try:

@@ -13,12 +13,6 @@ from pipeline.cli.runs import cmd_build, cmd_serve, cmd_state, cmd_status
 DESCRIPTION = "Publish every registered collector's Discogs collection as a static website."
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="discogs-site", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -61,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--generate", default="collector:1500", metavar="SPEC",
                         help="generate users, e.g. alice:1500,bob:300:private (default collector:1500)")
     p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    p.add_argument("--no-images", dest="images", action="store_false",
+                   help="generated releases carry no image URLs (the site then draws their covers)")
     p.add_argument("--rate-limit", type=_positive_int, default=60, help="requests per window (default 60)")
     p.add_argument("--window", type=_positive_float, default=60.0, help="window in seconds (default 60)")
     p.add_argument("--latency", type=_seconds, default=0.0, metavar="SECONDS",
@@ -76,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", action="append", metavar="NAME", help="rebuild only this user (repeatable) and the index")
     p.add_argument("--output", type=Path, help="where the site goes (default: $DISCOGS_SITE_OUTPUT or output)")
     p.add_argument("--state", type=Path, help="pipeline state directory (default: $DISCOGS_SITE_STATE or .state)")
-    p.add_argument("--jobs", type=_positive, metavar="N",
+    p.add_argument("--jobs", type=_at_least(int, "whole number"), metavar="N",
                    help="users refreshed at once, each in a worker process (default: $DISCOGS_SITE_JOBS or the CPU "
                         "count, at most 4)")
     p.set_defaults(func=cmd_build)

@@ -101,10 +101,12 @@ def run_demo(output: Path, home: Path = DEFAULT_HOME, serve: bool = True, port: 
 
 def _run(output: Path, home: Path, server: ThreadingHTTPServer | None) -> int:
     spec = ",".join(f"{u}:{n}:{'public' if public else 'private'}" for _, u, n, _, public in DEMO_USERS)
-    world = generate_world(spec)
+    # No image URLs: Discogs' image host is not reachable from the demo, so the site draws every cover.
+    world = generate_world(spec, images=False)
     port = server.server_address[1] if server else 0
     # The same world (same spec, same seed) served by a child process, as a real server would be.
-    with FakeProcess(spec, rate_limit=DEMO_RATE.requests, window=DEMO_RATE.seconds, dumps_dir=home / "dumps") as fake:
+    with FakeProcess(spec, rate_limit=DEMO_RATE.requests, window=DEMO_RATE.seconds, dumps_dir=home / "dumps",
+                     images=False) as fake:
         print(f"Fake Discogs API: {fake.url} ({DEMO_RATE.requests} requests per {DEMO_RATE.seconds:g} s)")
         users_file = home / "users.yaml"
         write_demo_users(users_file)

@@ -34,6 +34,9 @@ def context(root: str, assets: dict[str, Asset], **extra: Any) -> dict[str, Any]
             **extra}
 
 
+RECENT = 18  # covers in the dashboard's "recently added" strip
+
+
 def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict[str, bytes]:
     """The HTML of one user's pages (dashboard, list, a redirect at their root), for their current entry."""
     env = environment()
@@ -43,7 +46,7 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict
     line = describe(stats)
     dashboard = env.get_template("dashboard.html.j2").render(context(
         "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
-        charts_json=chart_data(shown), noindex=noindex, description=line))
+        charts_json=chart_data(shown), noindex=noindex, description=line, recent=staged.newest[:RECENT]))
     listing = env.get_template("list.html.j2").render(context("../../../../", assets, user=user, noindex=noindex,
                                                               description=line))
     redirect = env.get_template("redirect.html.j2").render(context("../../", assets, target="collection/",

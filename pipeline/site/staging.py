@@ -23,13 +23,23 @@ from pipeline.atomic import write_atomically
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
 from pipeline.site.feeds import recent
 
-DATA_FILES = ("releases.json", "export.csv", "export.json", "stats.json")
+DATA_FILES = ("releases.json", "covers.json", "export.csv", "export.json", "stats.json")
 FINGERPRINT = "fingerprint"  # of the data the staged files were made from
 
 
-def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[str]:
-    """A few thumbnails for the index; only https URLs, whatever the API sent."""
-    return [r["thumb"] for r in rows if str(r["thumb"]).startswith("https://")][:n]
+def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[dict[str, Any]]:
+    """The newest few items for the index's covers: Discogs' thumbnail (https only, whatever the API sent), or
+    what the page needs to draw one."""
+    return [{"src": r["thumb"] if str(r["thumb"]).startswith("https://") else "", "release": r["release_id"],
+             "artist": r["artist"], "title": r["title"]} for r in rows[:n]]
+
+
+def large_covers(table: pl.DataFrame) -> bytes:
+    """Each item's large cover (Discogs' `cover_image`), by instance id: read by the list only when a cover is
+    opened, so the first load does not carry thousands of long image URLs."""
+    found = table.filter(pl.col("cover").str.starts_with("https://")).select("instance_id", "cover")
+    covers = dict(zip(map(str, found["instance_id"].to_list()), found["cover"].to_list(), strict=True))
+    return json.dumps({"version": 1, "covers": covers}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @contextmanager
@@ -54,10 +64,12 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
     try:
         exported = export_rows(table)
         (collection / "releases.json").write_bytes(releases_json(table))
+        (collection / "covers.json").write_bytes(large_covers(table))
         (collection / "export.csv").write_bytes(export_csv(exported))
         (collection / "export.json").write_bytes(export_json(exported))
         (collection / "stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
-        rows = table.sort("added_at", descending=True).select("thumb").head(50).to_dicts()
+        newest = table.sort("added_at", descending=True).head(4)
+        rows = newest.select("thumb", "release_id", "artist", "title").to_dicts()
         (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
                                                       "last_synced": stats["totals"]["last_synced"]}),
                                           encoding="utf-8")

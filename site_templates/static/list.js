@@ -4,12 +4,13 @@
 "use strict";
 
 (function () {
-  const PER_PAGE = 25;
+  const PER_PAGE = { "": 25, covers: 48 };  // rows, and the cover wall
   const FILTERS = ["genre", "style", "format", "decade"];
   // Filters the dashboard's charts open (a bar, a point, a table row): in the address, shown as chips.
   const LINKED = { artist: "Artist", label: "Label", detail: "Format detail", year: "Original year", rating: "Rating",
                    until: "Added by the end of" };
-  const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1, pick: "",
+  const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1, pick: "", view: "",
+                     open: "",
                      ...Object.fromEntries(Object.keys(LINKED).map((name) => [name, ""])) };
   // Every sort in both directions; unknown years and unrated items go last either way.
   const ORDER_NAMES = {
@@ -31,10 +32,16 @@
   const resetButton = document.getElementById("reset");
   const ordering = document.getElementById("ordering");
   const chips = document.getElementById("chips");
+  const views = document.getElementById("views");
+  const toggle = document.getElementById("filters-toggle");
+  const viewer = document.getElementById("release-view");
+  const covers = window.siteCovers;
   const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
   const numbers = new Intl.NumberFormat();
   let records = [];
   const copiesOf = new Map();  // release id -> copies in the collection
+  const byInstance = new Map();
+  let largeCovers = null;  // covers.json, loaded when the first cover is opened
   let orders = {};
   let state = { ...DEFAULTS };
 
@@ -53,12 +60,14 @@
     const page = parseInt(params.get("page") || "1", 10);
     read.page = Number.isFinite(page) && page > 0 ? page : 1;
     read.pick = /^\d+$/.test(params.get("pick") || "") ? params.get("pick") : "";
+    read.open = /^\d+$/.test(params.get("open") || "") ? params.get("open") : "";
+    read.view = params.get("view") === "covers" ? "covers" : "";
     return read;
   }
 
   function writeState(push) {
     const params = new URLSearchParams();
-    for (const key of ["q", ...FILTERS, ...Object.keys(LINKED), "sort", "page", "pick"]) {
+    for (const key of ["q", ...FILTERS, ...Object.keys(LINKED), "sort", "view", "page", "pick", "open"]) {
       if (String(state[key]) !== String(DEFAULTS[key])) params.set(key, state[key]);
     }
     const query = params.toString();
@@ -174,19 +183,24 @@
     until: (r, value) => r.month !== "" && r.month <= value,
   };
 
+  // Every active filter as a chip that removes it: the selects' and the dashboard's alike, so on a phone,
+  // where the selects fold away behind one button, what narrows the list stays in sight.
+  const SELECTS = { genre: "Genre", style: "Style", format: "Format", decade: "Decade" };
+  const NAMES = { ...SELECTS, ...LINKED };
   function showChips() {
-    const names = Object.keys(LINKED).filter((name) => state[name]);
+    const names = Object.keys(NAMES).filter((name) => state[name]);
     chips.replaceChildren(...names.map((name) => {
       const chip = document.createElement("button");
       chip.type = "button";
       chip.className = "chip";
       chip.dataset.filter = name;
       const shown = name === "rating" ? "★".repeat(Number(state[name]) || 0) || state[name] : state[name];
-      chip.textContent = `${LINKED[name]}: ${shown} ✕`;
-      chip.setAttribute("aria-label", `Remove the filter ${LINKED[name]}: ${shown}`);
+      chip.textContent = `${NAMES[name]}: ${shown} ✕`;
+      chip.setAttribute("aria-label", `Remove the filter ${NAMES[name]}: ${shown}`);
       return chip;
     }));
     chips.hidden = names.length === 0;
+    toggle.textContent = names.length ? `Filters (${names.length})` : "Filters";
   }
 
   // How many records hold each value of a facet (a record counted once per value).
@@ -268,18 +282,7 @@
     const item = document.createElement("li");
     item.className = "release";
     item.dataset.instance = r.instance;
-    if (r.thumb.startsWith("https://")) {
-      const img = document.createElement("img");
-      img.loading = "lazy";
-      img.decoding = "async";
-      img.alt = "";
-      img.width = 64;
-      img.height = 64;
-      img.src = r.thumb;
-      item.append(img);
-    } else {
-      item.append(text("div", "no-cover", ""));
-    }
+    item.append(opener(r, 64));
     const body = document.createElement("div");
     body.className = "body";
     body.append(text("div", "artist", r.artist));
@@ -311,24 +314,55 @@
     return item;
   }
 
+  const nameOf = (r) => `${r.artist ? `${r.artist} – ` : ""}${r.title || "(untitled)"}`;
+
+  // The cover as a button that opens the larger view.
+  function opener(r, size) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "cover-open";
+    button.dataset.open = r.instance;
+    button.setAttribute("aria-label", `${nameOf(r)}: larger cover and details`);
+    button.append(covers.cover(r.thumb, r.release, r.artist, r.title, size));
+    return button;
+  }
+
+  function tile(r) {
+    const item = document.createElement("li");
+    item.className = "tile";
+    item.dataset.instance = r.instance;
+    const caption = text("div", "caption", "");
+    caption.append(text("span", "artist", r.artist), text("span", "title", r.title || "(untitled)"));
+    const copies = copiesOf.get(r.release) || 1;
+    if (copies > 1) caption.append(text("span", "copies", ` ×${copies}`));
+    item.append(opener(r, 200), caption);
+    return item;
+  }
+
   // A row once built is kept: paging back or refining a search re-attaches it, images already loaded.
-  const built = new Map();
-  function rowFor(r) {
-    if (!built.has(r.index)) built.set(r.index, row(r));
-    return built.get(r.index);
+  const built = { "": new Map(), covers: new Map() };
+  function itemFor(r) {
+    const made = built[state.view];
+    if (!made.has(r.index)) made.set(r.index, state.view ? tile(r) : row(r));
+    return made.get(r.index);
   }
 
   function render() {
     const found = matches();
-    const last = Math.max(1, Math.ceil(found.length / PER_PAGE));
+    const perPage = PER_PAGE[state.view];
+    const last = Math.max(1, Math.ceil(found.length / perPage));
     if (state.page > last) {
       state.page = last;
       writeState(false);  // a link to page 999 of 12 now says page 12
     }
-    const start = (state.page - 1) * PER_PAGE;
-    const shown = found.slice(start, start + PER_PAGE);
-    if (shown.length !== list.children.length || shown.some((r, i) => list.children[i] !== built.get(r.index))) {
-      list.replaceChildren(...shown.map(rowFor));
+    const start = (state.page - 1) * perPage;
+    const shown = found.slice(start, start + perPage).map(itemFor);
+    list.classList.toggle("wall", state.view === "covers");
+    if (shown.length !== list.children.length || shown.some((node, i) => list.children[i] !== node)) {
+      list.replaceChildren(...shown);
+    }
+    for (const button of views.querySelectorAll("button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
     }
     count.textContent = numbers.format(found.length);
     showChips();
@@ -338,7 +372,7 @@
     status.classList.remove("error");
     status.textContent = found.length ? (filtered ? `of ${numbers.format(records.length)} releases match` : "releases")
       : "No releases match these filters.";
-    pages.hidden = found.length <= PER_PAGE;
+    pages.hidden = found.length <= perPage;
     pageLabel.textContent = `Page ${state.page} of ${last}`;
     const focused = document.activeElement;
     pages.querySelector('[data-page="prev"]').disabled = state.page <= 1;
@@ -355,7 +389,7 @@
   }
 
   function update(changes, push) {
-    state = { ...state, pick: "", ...changes };
+    state = { ...state, pick: "", open: "", ...changes };
     pick.hidden = true;
     writeState(push);
     render();
@@ -375,7 +409,78 @@
     if (focus) card.querySelector("a").focus();
   }
 
+  function detail(list, term, value) {
+    if (!value) return;
+    list.append(text("dt", "", term), text("dd", "", value));
+  }
+
+  async function largeCover(instance) {
+    if (!largeCovers) {
+      largeCovers = fetch(form.dataset.covers, { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : { covers: {} }))
+        .then((data) => data.covers || {}, () => ({}));
+    }
+    return (await largeCovers)[instance] || "";
+  }
+
+  // The larger view of one release: a modal dialog (focus stays inside, Esc closes), in the address as ?open=.
+  let returnTo = null;
+  function openView(r, from) {
+    returnTo = from || null;
+    const big = viewer.querySelector(".big-cover");
+    big.replaceChildren(covers.cover(r.thumb, r.release, r.artist, r.title, 500));
+    largeCover(r.instance).then((url) => {
+      if (covers.usable(url) && viewer.dataset.instance === r.instance) {
+        big.replaceChildren(covers.cover(url, r.release, r.artist, r.title, 500));
+      }
+    });
+    viewer.dataset.instance = r.instance;
+    viewer.querySelector(".artist").textContent = r.artist;
+    const copies = copiesOf.get(r.release) || 1;
+    viewer.querySelector("h2").textContent = `${r.title || "(untitled)"}${copies > 1 ? ` (×${copies})` : ""}`;
+    const facts = viewer.querySelector("dl");
+    facts.replaceChildren();
+    detail(facts, "Original year", r.original ? String(r.original) : "unknown");
+    if (r.year && r.year !== r.original) detail(facts, "This pressing", String(r.year));
+    detail(facts, "Format", [...r.formats, ...r.descriptions].join(", "));
+    detail(facts, "Label", [unique(r.labels, (name) => name).join(", "), catalogueNumbers(r.catnos).join(", ")]
+      .filter(Boolean).join(" – "));
+    detail(facts, "Genres", r.genres.join(", "));
+    detail(facts, "Styles", r.styles.join(", "));
+    detail(facts, "Added", r.added.slice(0, 10));
+    detail(facts, "Rating", r.rating ? `${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)} (${r.rating} of 5)` : "");
+    if (copies > 1) detail(facts, "Copies", `${copies} of this release in the collection`);
+    const link = viewer.querySelector(".on-discogs");
+    link.href = `https://www.discogs.com/release/${Number(r.release)}`;
+    state.open = r.instance;
+    writeState(false);
+    if (!viewer.open) viewer.showModal();
+  }
+
   function listen() {
+    document.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-open]");
+      const chosen = button && byInstance.get(button.dataset.open);
+      if (chosen) openView(chosen, button);
+    });
+    viewer.querySelector(".close").addEventListener("click", () => viewer.close());
+    viewer.addEventListener("click", (event) => {
+      if (event.target === viewer) viewer.close();  // a click on the backdrop
+    });
+    viewer.addEventListener("close", () => {
+      state.open = "";
+      writeState(false);
+      const back = returnTo && returnTo.isConnected ? returnTo : list.querySelector("button[data-open]");
+      if (back) back.focus();
+    });
+    views.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-view]");
+      if (!button || button.dataset.view === state.view) return;
+      // Keep the first record on screen in sight: the other view holds more or fewer per page.
+      const first = (state.page - 1) * PER_PAGE[state.view];
+      update({ view: button.dataset.view, page: Math.floor(first / PER_PAGE[button.dataset.view]) + 1 }, true);
+      button.focus();
+    });
     form.addEventListener("submit", (event) => event.preventDefault());
     form.elements.q.addEventListener("input", () => update({ q: form.elements.q.value, page: 1 }, false));
     // Arrow keys on a closed select fire "change" per option: one history entry per visit to the select.
@@ -398,7 +503,14 @@
       const chip = event.target.closest("button[data-filter]");
       if (!chip) return;
       update({ [chip.dataset.filter]: "", page: 1 }, true);
+      syncControls();
       (chips.querySelector("button") || form.elements.q).focus();
+    });
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      form.classList.toggle("open", open);
+      if (open) form.elements.genre.focus();
     });
     resetButton.addEventListener("click", () => {
       state = { ...DEFAULTS };
@@ -417,7 +529,14 @@
       syncControls();
       render();
       showPick(false);
+      showOpen();
     });
+  }
+
+  function showOpen() {
+    const chosen = state.open && byInstance.get(state.open);
+    if (chosen) openView(chosen, null);
+    else if (viewer.open) viewer.close();
   }
 
   async function start() {
@@ -435,7 +554,10 @@
     }
     records = toRecords(data);
     orders = {};
-    for (const r of records) copiesOf.set(r.release, (copiesOf.get(r.release) || 0) + 1);
+    for (const r of records) {
+      copiesOf.set(r.release, (copiesOf.get(r.release) || 0) + 1);
+      byInstance.set(r.instance, r);
+    }
     const alphabetical = (a, b) => collator.compare(a, b);
     for (const name of ["genre", "style", "format"]) fillSelect(name, state[name], alphabetical);
     fillSelect("decade", state.decade, (a, b) => parseInt(a, 10) - parseInt(b, 10));
@@ -443,6 +565,11 @@
     listen();
     render();
     showPick(false);
+    if (state.open && !byInstance.has(state.open)) {
+      state.open = "";  // a record no longer in the collection
+      writeState(false);
+    }
+    showOpen();
     performance.mark("list-ready");  // read by the browser benchmark
     document.documentElement.dataset.listReady = "true";
   }

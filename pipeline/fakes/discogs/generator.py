@@ -85,8 +85,9 @@ def _artist_pool(seed: int) -> tuple[tuple[str, int], ...]:
 class Catalog:
     """Every release and master the generated world can contain."""
 
-    def __init__(self, seed: int = 42) -> None:
+    def __init__(self, seed: int = 42, *, images: bool = True) -> None:
         self.seed = seed
+        self.images = images  # False: no release has an image, as for releases nobody has photographed yet
         self._artists = _artist_pool(seed)
         # Zipf-like: the first artists in the pool turn up on many records.
         self._artist_cumulative = list(itertools.accumulate(1 / (rank + 8) for rank in range(len(self._artists))))
@@ -172,7 +173,7 @@ class Catalog:
         label_index = rng.choices(range(len(self._labels)), cum_weights=self._label_cumulative)[0]
         label_name = self._labels[label_index]
         catno = f"{''.join(w[0] for w in label_name.split()).upper()}-{rng.randint(1, 9999):04d}"
-        image = "" if rng.random() < 0.1 else f"{IMAGES}/fake/{release_id}"
+        image = "" if rng.random() < 0.1 or not self.images else f"{IMAGES}/fake/{release_id}"
         info: dict[str, Any] = {
             "id": release_id,
             "master_id": master_id,
@@ -251,10 +252,14 @@ def _instance_base(username: str) -> int:
     return 100_000_000 + (digest % 8_000) * 100_000
 
 
-def generate_world(spec: str | list[UserSpec], seed: int = 42, *, catalog_size: int | None = None) -> World:
-    """A world holding every user of `spec` and every master their releases point to."""
+def generate_world(spec: str | list[UserSpec], seed: int = 42, *, catalog_size: int | None = None,
+                   images: bool = True) -> World:
+    """A world holding every user of `spec` and every master their releases point to.
+
+    With `images` False no release has image URLs, so the site draws every cover itself: offline pages
+    (the demo, screenshots) show covers without a request to Discogs' image host."""
     users = parse_spec(spec) if isinstance(spec, str) else spec
-    catalog = Catalog(seed)
+    catalog = Catalog(seed, images=images)
     world = World()
     world.catalog = catalog
     size = catalog_size or max(3000, 2 * sum(u.items for u in users))

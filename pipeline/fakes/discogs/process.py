@@ -19,9 +19,11 @@ class FakeProcess:
     """A generated world served by a child process on a free loopback port; its request log over HTTP."""
 
     def __init__(self, spec: str, *, rate_limit: int, window: float, latency: float = 0.0,
-                 dumps_dir: Path | None = None, seed: int = 42) -> None:
+                 dumps_dir: Path | None = None, seed: int = 42, images: bool = True) -> None:
         command = [sys.executable, "-m", "pipeline.cli", "fake-discogs", "--port", "0", "--generate", spec,
                    "--seed", str(seed), "--rate-limit", str(rate_limit), "--window", f"{window:g}"]
+        if not images:
+            command.append("--no-images")
         if latency:
             command += ["--latency", f"{latency:g}"]
         if dumps_dir is not None:
