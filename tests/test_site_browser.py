@@ -154,9 +154,10 @@ def words(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in kept).split())
 
 
-def matching(rows, genre="", style="", format="", decade="", q=""):
-    """The list's rules, written again: every filter must hold, and every typed word must occur, its marks
-    read as spaces, or run together inside a catalogue number (typed any way)."""
+def matching(rows, genre="", style="", format="", decade="", q="", *, detail="", rating="", artist="", label="",
+             years=(0, 0), exclude=()):
+    """The list's rules, written again: every filter must hold (a facet in `exclude` must not), and every
+    typed word must occur, its marks read as spaces, or run together inside a catalogue number (typed any way)."""
     terms = [(words(t), words(t).replace(" ", "")) for t in fold(q).split() if words(t)]
     found = []
     for r in rows:
@@ -164,9 +165,13 @@ def matching(rows, genre="", style="", format="", decade="", q=""):
         key = words("\n".join(fields))
         year = r["original_year"]
         searched = all(w in key or any(c in words(n).replace(" ", "") for n in r["catnos"]) for w, c in terms)
-        if ((not genre or genre in r["genres"]) and (not style or style in r["styles"])
-                and (not format or format in r["formats"])
-                and (not decade or (year and f"{year // 10 * 10}s" == decade)) and searched):
+        facets = {"genre": (genre, r["genres"]), "style": (style, r["styles"]), "format": (format, r["formats"]),
+                  "detail": (detail, r["format_descriptions"]), "rating": (rating, [str(r["rating"] or "")]),
+                  "decade": (decade, [f"{year // 10 * 10}s"] if year else [])}
+        held = all(not value or ((value in values) != (name in exclude)) for name, (value, values) in facets.items())
+        low, high = years
+        if (held and searched and (not artist or artist in r["artists"]) and (not label or label in r["labels"])
+                and (not low or (year and year >= low)) and (not high or (year and year <= high))):
             found.append(r)
     return found
 
@@ -528,6 +533,45 @@ def test_facet_options_narrow_each_other(page, site, base_url):
     genres = page.locator('select[name="genre"] option').evaluate_all(
         "os => os.filter(o => o.value && !o.disabled).map(o => o.value)")
     assert genre in genres and len(genres) > 1
+
+
+def test_every_facet_can_be_chosen_turned_round_or_typed_and_counts_what_the_data_says(page, site, base_url):
+    rows = site.releases()
+    open_list(page, base_url)
+    detail = Counter(d for r in rows for d in set(r["format_descriptions"])).most_common(1)[0][0]
+    _narrowed(page, lambda: page.locator('select[name="detail"]').select_option(detail))
+    assert count(page) == len(matching(rows, detail=detail)) > 0
+    # Everything but that detail: the records without it, in the address and on a chip.
+    _narrowed(page, lambda: page.get_by_role("checkbox", name="Exclude the chosen format detail").check())
+    assert count(page) == len(matching(rows, detail=detail, exclude={"detail"})) == len(rows) - len(
+        matching(rows, detail=detail))
+    assert query_of(page)["except"] == ["detail"]
+    assert page.get_by_role("button", name=f"Remove the filter Format detail: not {detail}").is_visible()
+    # Ratings are picked as stars; counts narrow with the exclusion still on.
+    stars = page.locator('select[name="rating"] option').evaluate_all(
+        "os => os.filter(o => o.value).map(o => [o.value, o.textContent])")
+    for value, text in stars:
+        n = len(matching(rows, detail=detail, exclude={"detail"}, rating=value))
+        assert text == f"{'★' * int(value)}{'☆' * (5 - int(value))} ({n:,})"
+    page.get_by_role("button", name="Reset filters").click()
+    # An artist typed in any case is matched exactly; the row's own spelling goes into the address.
+    artist = Counter(a for r in rows for a in r["artists"] if a != "Various").most_common(1)[0][0]
+    _narrowed(page, lambda: (page.locator('input[name="artist"]').fill(artist.upper()),
+                             page.locator('input[name="artist"]').press("Tab")))
+    assert count(page) == len(matching(rows, artist=artist)) > 0 and query_of(page)["artist"] == [artist]
+    page.get_by_role("button", name="Reset filters").click()
+    label = Counter(lab for r in rows for lab in set(r["labels"])).most_common(1)[0][0]
+    _narrowed(page, lambda: (page.locator('input[name="label"]').fill(label), page.keyboard.press("Tab")))
+    _narrowed(page, lambda: (page.locator('input[name="from"]').fill("1960"), page.keyboard.press("Tab")))
+    _narrowed(page, lambda: (page.locator('input[name="to"]').fill("1979"), page.keyboard.press("Tab")))
+    assert count(page) == len(matching(rows, label=label, years=(1960, 1979))) > 0
+    years = {r["original_year"] for r in matching(rows, label=label, years=(1960, 1979))}
+    assert min(years) >= 1960 and max(years) <= 1979
+    # A genre turned round: everything but the biggest genre, with the range and the label still on.
+    genre = Counter(g for r in rows for g in set(r["genres"])).most_common(1)[0][0]
+    _narrowed(page, lambda: page.locator('select[name="genre"]').select_option(genre))
+    _narrowed(page, lambda: page.get_by_role("checkbox", name="Exclude the chosen genre").check())
+    assert count(page) == len(matching(rows, genre=genre, label=label, years=(1960, 1979), exclude={"genre"}))
 
 
 def test_a_random_pick_has_a_permalink(page, browser, site, base_url):

@@ -13,6 +13,8 @@ phantom requests, so the next calls wait instead of collecting 429s.
 from __future__ import annotations
 
 import hashlib
+import os
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -61,6 +63,7 @@ class SharedRateLimiter:
         digest = hashlib.sha1(f"{host}|{rate}".encode()).hexdigest()[:16]
         rates = [Rate(rate.requests, self._window_ms)]
         self.path: Path | None = None
+        self._margins: _SharedMargins | None = None
         if postgres:
             self._bucket = _postgres_bucket(postgres, f"discogs_{digest}", rates)
         else:
@@ -68,6 +71,7 @@ class SharedRateLimiter:
             self.path = directory / f"ratelimit-{digest}.sqlite"
             self._bucket = SQLiteBucket.init_from_file(rates, table=f"window_{digest}", db_path=str(self.path),
                                                        use_file_lock=True)
+            self._margins = _SharedMargins(self.path, self._window_ms)
         # A small margin past the window's edge absorbs the gap between our clock and the moment the
         # server logs the request; 1% of the window keeps the sustained rate above 0.97 of the limit.
         self._base_buffer_ms = max(5, self._window_ms // 100)
@@ -94,6 +98,8 @@ class SharedRateLimiter:
         """
         self._round_trips.append(seconds)
         slowest = int(max(self._round_trips) * 1000) + 1
+        if self._margins is not None:  # another process's slow request stamped late matters as much as ours
+            slowest = self._margins.share(slowest)
         self._limiter.buffer_ms = max(self._base_buffer_ms, min(slowest, self._window_ms // 20))
 
     def used_in_window(self) -> int:
@@ -147,6 +153,31 @@ def _postgres_bucket(conninfo: str, table: str, rates: list[Rate]):
     except Exception as exc:  # psycopg's errors carry the server's words, never the password
         raise ConfigError(f"DISCOGS_RATELIMIT_POSTGRES: cannot use the rate-limit database: "
                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+class _SharedMargins:
+    """The slowest recent round trip of every process drawing on one window file, so that each keeps the margin
+    the slowest needs: a request booked by one process and stamped late by the server can push another
+    process's next request into a 429 (seen with three users in flight)."""
+
+    def __init__(self, path: Path, window_ms: int) -> None:
+        self._window_ms = window_ms
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS round_trips (pid INTEGER PRIMARY KEY, slowest_ms INTEGER, "
+                         "at_ms INTEGER)")
+        self._lock = threading.Lock()
+        self._told = (0, 0)  # (slowest_ms, at_ms) last written: rewritten only when it changed or grew old
+
+    def share(self, slowest_ms: int) -> int:
+        """Record this process's slowest round trip; returns the slowest any process saw within a window."""
+        now = time.time_ns() // 1_000_000
+        with self._lock:
+            if slowest_ms != self._told[0] or now - self._told[1] > self._window_ms // 2:
+                self._db.execute("INSERT OR REPLACE INTO round_trips VALUES (?, ?, ?)", (os.getpid(), slowest_ms, now))
+                self._told = (slowest_ms, now)
+            (found,) = self._db.execute("SELECT MAX(slowest_ms) FROM round_trips WHERE at_ms >= ?",
+                                        (now - self._window_ms,)).fetchone()
+        return max(found or 0, slowest_ms)
 
 
 _shared: dict[tuple[str, str, str, str], SharedRateLimiter] = {}

@@ -5,12 +5,13 @@
 
 (function () {
   const PER_PAGE = { "": 25, covers: 48 };  // rows, and the cover wall
-  const FILTERS = ["genre", "style", "format", "decade"];
-  // Filters the dashboard's charts open (a bar, a point, a table row): in the address, shown as chips.
-  const LINKED = { artist: "Artist", label: "Label", detail: "Format detail", year: "Original year", rating: "Rating",
+  // The selects: each counts its options and narrows the others; each can be turned round ("exclude").
+  const FILTERS = ["genre", "style", "format", "detail", "decade", "rating"];
+  // Filters matched by rule rather than picked from a list (typed, or opened by the dashboard's charts).
+  const LINKED = { artist: "Artist", label: "Label", year: "Original year", from: "From year", to: "To year",
                    until: "Added by the end of" };
-  const DEFAULTS = { q: "", genre: "", style: "", format: "", decade: "", sort: "added", page: 1, pick: "", view: "",
-                     open: "",
+  const DEFAULTS = { q: "", sort: "added", page: 1, pick: "", view: "", open: "", except: "",
+                     ...Object.fromEntries(FILTERS.map((name) => [name, ""])),
                      ...Object.fromEntries(Object.keys(LINKED).map((name) => [name, ""])) };
   // Every sort in both directions; unknown years and unrated items go last either way.
   const ORDER_NAMES = {
@@ -41,6 +42,7 @@
   let records = [];
   const copiesOf = new Map();  // release id -> copies in the collection
   const byInstance = new Map();
+  const knownValues = { artist: new Set(), label: new Set() };
   let largeCovers = null;  // covers.json, loaded when the first cover is opened
   let orders = {};
   let state = { ...DEFAULTS };
@@ -62,12 +64,13 @@
     read.pick = /^\d+$/.test(params.get("pick") || "") ? params.get("pick") : "";
     read.open = /^\d+$/.test(params.get("open") || "") ? params.get("open") : "";
     read.view = params.get("view") === "covers" ? "covers" : "";
+    read.except = (params.get("except") || "").split(",").filter((name) => FILTERS.includes(name)).sort().join(",");
     return read;
   }
 
   function writeState(push) {
     const params = new URLSearchParams();
-    for (const key of ["q", ...FILTERS, ...Object.keys(LINKED), "sort", "view", "page", "pick", "open"]) {
+    for (const key of ["q", ...FILTERS, "except", ...Object.keys(LINKED), "sort", "view", "page", "pick", "open"]) {
       if (String(state[key]) !== String(DEFAULTS[key])) params.set(key, state[key]);
     }
     const query = params.toString();
@@ -145,7 +148,19 @@
     return r;
   }
 
-  const facetOf = (r, name) => (name === "decade" ? (r.decade ? [r.decade] : []) : r[name]);
+  const FACETS = {
+    decade: (r) => (r.decade ? [r.decade] : []),
+    detail: (r) => r.descriptions,
+    rating: (r) => (r.rating ? [String(r.rating)] : []),
+  };
+  const facetOf = (r, name) => (FACETS[name] ? FACETS[name](r) : r[name]);
+  const excluded = (name) => state.except.split(",").includes(name);
+  // A facet no longer chosen is no longer turned round either: the next value picked is included again.
+  const exceptWithout = (name) => state.except.split(",").filter((other) => other && other !== name).join(",");
+  // A facet holds when the record has the value, or, turned round, when it has not.
+  const holds = (r, name) => facetOf(r, name).includes(state[name]) !== excluded(name);
+  const stars = (n) => `${"★".repeat(Number(n) || 0)}${"☆".repeat(5 - (Number(n) || 0))}`;
+  const shownValue = (name, value) => (name === "rating" ? stars(value) : value);
 
   // Each typed word holds when its letters and digits occur in that order (punctuation between them as a
   // space: "ac/dc" is "ac dc"), or run together inside a catalogue number ("swco1762" finds "SWCO 1762").
@@ -166,10 +181,10 @@
     const terms = searchTerms(q);
     const wanted = FILTERS.filter((name) => state[name]);
     const linked = Object.keys(LINKED).filter((name) => state[name]);
-    const view = [state.sort, ...[...wanted, ...linked].map((name) => `${name}=${state[name]}`)].join("\u0000");
+    const view = [state.sort, state.except, ...[...wanted, ...linked].map((name) => `${name}=${state[name]}`)]
+      .join("\u0000");
     const pool = last.view === view && last.q !== null && q.startsWith(last.q) ? last.found : order(state.sort);
-    const found = pool.filter((r) => wanted.every((name) => facetOf(r, name).includes(state[name]))
-      && searchedAndLinked(r, terms, linked));
+    const found = pool.filter((r) => wanted.every((name) => holds(r, name)) && searchedAndLinked(r, terms, linked));
     last = { view, q, found };
     return found;
   }
@@ -177,15 +192,16 @@
   const LINKED_MATCH = {
     artist: (r, value) => r.artists.includes(value),
     label: (r, value) => r.labels.includes(value),
-    detail: (r, value) => r.descriptions.includes(value),
     year: (r, value) => String(r.original) === value,
-    rating: (r, value) => String(r.rating) === value,
+    from: (r, value) => r.original > 0 && r.original >= Number(value),
+    to: (r, value) => r.original > 0 && r.original <= Number(value),
     until: (r, value) => r.month !== "" && r.month <= value,
   };
 
   // Every active filter as a chip that removes it: the selects' and the dashboard's alike, so on a phone,
   // where the selects fold away behind one button, what narrows the list stays in sight.
-  const SELECTS = { genre: "Genre", style: "Style", format: "Format", decade: "Decade" };
+  const SELECTS = { genre: "Genre", style: "Style", format: "Format", detail: "Format detail", decade: "Decade",
+                    rating: "Rating" };
   const NAMES = { ...SELECTS, ...LINKED };
   function showChips() {
     const names = Object.keys(NAMES).filter((name) => state[name]);
@@ -194,7 +210,7 @@
       chip.type = "button";
       chip.className = "chip";
       chip.dataset.filter = name;
-      const shown = name === "rating" ? "★".repeat(Number(state[name]) || 0) || state[name] : state[name];
+      const shown = `${excluded(name) ? "not " : ""}${name === "rating" ? "★".repeat(Number(state[name]) || 0) : state[name]}`;
       chip.textContent = `${NAMES[name]}: ${shown} ✕`;
       chip.setAttribute("aria-label", `Remove the filter ${NAMES[name]}: ${shown}`);
       return chip;
@@ -217,7 +233,7 @@
     for (const [value, n] of [...counted].sort((a, b) => compare(a[0], b[0]))) {
       const option = document.createElement("option");
       option.value = value;
-      option.textContent = `${value} (${numbers.format(n)})`;
+      option.textContent = `${shownValue(name, value)} (${numbers.format(n)})`;
       select.append(option);
     }
   }
@@ -231,12 +247,11 @@
     const base = records.filter((r) => searchedAndLinked(r, terms, linked));
     for (const name of FILTERS) {
       const others = FILTERS.filter((other) => other !== name && state[other]);
-      const counted = countValues(base.filter((r) => others.every((other) => facetOf(r, other).includes(state[other]))),
-                                  name);
+      const counted = countValues(base.filter((r) => others.every((other) => holds(r, other))), name);
       for (const option of form.elements[name].options) {
         if (!option.value) continue;
         const n = counted.get(option.value) || 0;
-        option.textContent = `${option.value} (${numbers.format(n)})`;
+        option.textContent = `${shownValue(name, option.value)} (${numbers.format(n)})`;
         option.disabled = n === 0 && option.value !== state[name];
       }
     }
@@ -251,7 +266,8 @@
 
   function syncControls() {
     form.elements.q.value = state.q;
-    for (const name of [...FILTERS, "sort"]) form.elements[name].value = state[name];
+    for (const name of [...FILTERS, "sort", "artist", "label", "from", "to"]) form.elements[name].value = state[name];
+    for (const box of form.querySelectorAll("input[data-except]")) box.checked = excluded(box.dataset.except);
   }
 
   function text(tag, className, content) {
@@ -369,6 +385,7 @@
     scheduleFacets();
     ordering.textContent = ORDER_NAMES[state.sort];
     const filtered = state.q || [...FILTERS, ...Object.keys(LINKED)].some((name) => state[name]);
+    for (const box of form.querySelectorAll("input[data-except]")) box.disabled = !state[box.dataset.except];
     status.classList.remove("error");
     status.textContent = found.length ? (filtered ? `of ${numbers.format(records.length)} releases match` : "releases")
       : "No releases match these filters.";
@@ -489,8 +506,35 @@
       let pushed = false;
       select.addEventListener("focus", () => { pushed = false; });
       select.addEventListener("change", () => {
-        update({ [name]: select.value, page: 1 }, !pushed);
+        update({ [name]: select.value, page: 1, ...(select.value ? {} : { except: exceptWithout(name) }) }, !pushed);
+        syncControls();
         pushed = true;
+      });
+    }
+    for (const box of form.querySelectorAll("input[data-except]")) {
+      box.addEventListener("change", () => {
+        const names = new Set(state.except.split(",").filter(Boolean));
+        if (box.checked) names.add(box.dataset.except);
+        else names.delete(box.dataset.except);
+        update({ except: [...names].sort().join(","), page: 1 }, true);
+      });
+    }
+    // Artist and label: typed with suggestions, matched exactly (whatever the case) once the field is left.
+    for (const name of ["artist", "label"]) {
+      const input = form.elements[name];
+      input.addEventListener("change", () => {
+        const typed = input.value.trim();
+        const known = typed && [...knownValues[name]].find((value) => collator.compare(value, typed) === 0);
+        input.value = known || typed;
+        update({ [name]: known || typed, page: 1 }, true);
+      });
+    }
+    for (const name of ["from", "to"]) {
+      const input = form.elements[name];
+      input.addEventListener("change", () => {
+        const year = /^\d{4}$/.test(input.value.trim()) ? input.value.trim() : "";
+        input.value = year;
+        update({ [name]: year, page: 1 }, true);
       });
     }
     pages.addEventListener("click", (event) => {
@@ -502,7 +546,7 @@
     chips.addEventListener("click", (event) => {
       const chip = event.target.closest("button[data-filter]");
       if (!chip) return;
-      update({ [chip.dataset.filter]: "", page: 1 }, true);
+      update({ [chip.dataset.filter]: "", page: 1, except: exceptWithout(chip.dataset.filter) }, true);
       syncControls();
       (chips.querySelector("button") || form.elements.q).focus();
     });
@@ -559,8 +603,18 @@
       byInstance.set(r.instance, r);
     }
     const alphabetical = (a, b) => collator.compare(a, b);
-    for (const name of ["genre", "style", "format"]) fillSelect(name, state[name], alphabetical);
+    for (const name of ["genre", "style", "format", "detail"]) fillSelect(name, state[name], alphabetical);
     fillSelect("decade", state.decade, (a, b) => parseInt(a, 10) - parseInt(b, 10));
+    fillSelect("rating", state.rating, (a, b) => Number(b) - Number(a));
+    for (const [name, field] of [["artist", "artists"], ["label", "labels"]]) {
+      for (const r of records) for (const value of r[field]) knownValues[name].add(value);
+      const options = document.getElementById(`${name}-options`);
+      options.replaceChildren(...[...knownValues[name]].sort(alphabetical).map((value) => {
+        const option = document.createElement("option");
+        option.value = value;
+        return option;
+      }));
+    }
     syncControls();
     listen();
     render();
