@@ -70,6 +70,24 @@ def test_slow_answers_widen_the_margin_past_the_window_edge_up_to_a_cap(tmp_path
     assert fourth_request_after(30.0, tmp_path / "b") < 1.5
 
 
+def test_another_processs_slow_round_trip_widens_this_ones_margin_too(tmp_path):
+    """With users in flight, a request another process booked and the server stamped late counts in the same
+    window: every process keeps the margin the slowest round trip needs."""
+    from pipeline.config import RateLimit
+    from pipeline.discogs.ratelimit import SharedRateLimiter
+
+    slow = ("from pathlib import Path; from pipeline.config import RateLimit; "
+            "from pipeline.discogs.ratelimit import SharedRateLimiter; "
+            f"SharedRateLimiter(RateLimit(3, 4.0), Path({str(tmp_path)!r}), 'http://127.0.0.1:1').note_round_trip(0.18)")
+    subprocess.run([sys.executable, "-c", slow], check=True, timeout=60)
+    limiter = SharedRateLimiter(RateLimit(3, 4.0), tmp_path, "http://127.0.0.1:1")
+    limiter.note_round_trip(0.001)  # this process's own answers are quick
+    started = time.monotonic()
+    for _ in range(4):
+        limiter.acquire()
+    assert time.monotonic() - started >= 4.17  # a window and the other process's round trip
+
+
 def test_two_hosts_with_their_own_state_share_one_budget_in_postgresql(world, tmp_path):
     """Dagster on several machines behind one egress IP: separate state and window folders, one database."""
     from tests.postgres import binaries, temporary_server
