@@ -15,8 +15,8 @@ import polars as pl
 
 from pipeline import __version__
 
-FORMAT = "4"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist; 4: covers.json,
-#               the index's covers carry what drawing one needs
+FORMAT = "5"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist; 4: covers.json,
+#               the index's covers carry what drawing one needs; 5: decades and years by pressing year
 
 
 def fingerprint(frame: pl.DataFrame) -> str:

@@ -53,6 +53,10 @@ def _ordered(frame: pl.DataFrame, key: pl.Expr) -> list[list[Any]]:
     return [list(r) for r in counted.rows()]
 
 
+def _pressing_year() -> pl.Expr:
+    return pl.when(pl.col("year") > 0).then(pl.col("year")).otherwise(None)
+
+
 def compute_stats(table: pl.DataFrame, *, synced_at: str | None = None) -> dict[str, Any]:
     """Every number the dashboard shows, from an `enriched` table."""
     items = table.height
@@ -72,6 +76,9 @@ def compute_stats(table: pl.DataFrame, *, synced_at: str | None = None) -> dict[
         "artists": _ranked(table, "artists"),
         "decades": [[f"{d}s", n] for d, n in _ordered(table, (pl.col("original_year") // 10) * 10)],
         "years": _ordered(table, pl.col("original_year")),
+        # The same by this pressing's own year, for "originals or reissues?" (0 is Discogs' "unknown").
+        "decades_pressing": [[f"{d}s", n] for d, n in _ordered(table, (_pressing_year() // 10) * 10)],
+        "years_pressing": _ordered(table, _pressing_year()),
         "months_added": months,
         "growth": growth,
         "ratings": [[r, int(table.filter(pl.col("rating") == r).height)] for r in range(6)],
@@ -86,6 +93,7 @@ def compute_stats(table: pl.DataFrame, *, synced_at: str | None = None) -> dict[
         "styles": len(counts["styles"]),
         "formats": len(counts["formats"]),
         "unknown_year": items - years.len(),
+        "unknown_pressing_year": int(table.filter(pl.col("year") <= 0).height),
         "earliest_year": int(years.min()) if years.len() else None,
         "latest_year": int(years.max()) if years.len() else None,
         "last_added": table.sort("added_at")["date_added"][-1] if items else None,

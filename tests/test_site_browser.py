@@ -209,20 +209,29 @@ def cells(page, chart: str) -> list[list[str]]:
 def test_dashboard_draws_every_chart_and_its_table_holds_the_stats(page, site, base_url):
     page.goto(f"{base_url}u/al/collection/")
     page.wait_for_selector("html[data-charts-drawn]")
-    canvases = page.locator("canvas[data-chart]")
-    assert canvases.count() == 10
-    for i in range(canvases.count()):
-        painted = canvases.nth(i).evaluate(
-            "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-            " for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }")
-        assert painted, f"chart {canvases.nth(i).get_attribute('data-chart')} is blank"
+    def all_painted(canvases) -> None:
+        for i in range(canvases.count()):
+            painted = canvases.nth(i).evaluate(
+                "c => { if (!c.width || !c.height) return false;"
+                " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                " for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }")
+            assert painted, f"chart {canvases.nth(i).get_attribute('data-chart')} is blank"
+
+    canvases = page.locator("canvas[data-chart]:visible")
+    assert canvases.count() == 10 and page.locator("canvas[data-chart]").count() == 12
+    all_painted(canvases)
+    # The charts by pressing year, hidden at first, are drawn once shown.
+    page.get_by_role("button", name="This pressing").click()
+    page.wait_for_timeout(300)  # Chart.js redraws on the resize its observer reports
+    all_painted(page.locator("#decades-pressing canvas, #years-pressing canvas"))
+    page.get_by_role("button", name="Original release").click()
     # Counts are whole numbers on every value axis; long names wrap instead of being cut.
     axes = page.evaluate("""() => [...document.querySelectorAll('canvas[data-chart]')].map(c => {
         const chart = Chart.getChart(c), across = chart.options.indexAxis === 'y';
         return [chart.options.scales[across ? 'x' : 'y'].ticks.precision,
                 chart.data.labels.every(l => (Array.isArray(l) ? l : [l]).every(line => !across || line.length <= 24
                                                                                   || !line.includes(' ')))]; })""")
-    assert axes == [[0, True]] * 10
+    assert axes == [[0, True]] * 12
     stats = site.stats()
     for chart, (key, limit) in CHART_STATS.items():
         shown = [[k, int(n)] for k, n in cells(page, chart)]
@@ -265,8 +274,8 @@ def test_dashboard_draws_every_chart_and_its_table_holds_the_stats(page, site, b
     assert count(page) == 230
 
 
-CHARTS = ("genres", "formats", "format-descriptions", "artists", "decades", "ratings", "years", "styles", "labels",
-          "growth")
+CHARTS = ("genres", "formats", "format-descriptions", "artists", "decades", "decades-pressing", "ratings", "years",
+          "years-pressing", "styles", "labels", "growth")
 
 
 def test_every_chart_row_opens_a_list_of_exactly_its_records(page, base_url):
@@ -300,6 +309,29 @@ def test_every_chart_row_opens_a_list_of_exactly_its_records(page, base_url):
     chip = page.get_by_role("button", name="Remove the filter Rating: ★★★★★")
     chip.click()
     assert count(page) == 230 and "rating" not in query_of(page)
+
+
+def test_years_by_the_original_or_by_this_pressing_on_the_dashboard_and_in_the_list(page, site, base_url):
+    rows, stats = site.releases(), site.stats()
+    page.goto(f"{base_url}u/al/collection/")
+    page.wait_for_selector("html[data-charts-drawn]")
+    assert page.locator("#decades").is_visible() and page.locator("#decades-pressing").is_hidden()
+    page.get_by_role("button", name="This pressing").click()
+    assert page.locator("#decades").is_hidden() and page.locator("#decades-pressing").is_visible()
+    assert query_of(page)["years"] == ["pressing"]
+    pressed = Counter(f"{r['year'] // 10 * 10}s" for r in rows if r["year"])
+    shown = [(d, int(n)) for d, n in cells(page, "decades-pressing")]
+    assert shown == sorted(pressed.items()) == [tuple(x) for x in stats["counts"]["decades_pressing"]]
+    # Originals against reissues: the same decade counts differently by the master's year.
+    assert shown != [(d, int(n)) for d, n in cells(page, "decades")]
+    # The list follows the choice: decades, year range and the year sort all read this pressing's year.
+    open_list(page, base_url, "?years=pressing&sort=year&from=1970&to=1979")
+    expected = sorted((r for r in rows if r["year"] and 1970 <= r["year"] <= 1979),
+                      key=lambda r: r["year"])
+    assert count(page) == len(expected) > 0
+    assert titles(page) == [r["title"] or "(untitled)" for r in expected[:25]]
+    assert page.locator("#ordering").inner_text() == "oldest pressing first"
+    assert page.get_by_role("button", name="Remove the filter From pressing year: 1970").is_visible()
 
 
 def test_chart_tables_open_from_the_keyboard(page, base_url):

@@ -27,6 +27,7 @@ class Chart:
     note: str = ""     # what the chart leaves out or counts twice, said under its title
     param: str = ""    # the list's filter that opens exactly a row's items ("" when none does)
     values: list[Any] = field(default_factory=list)  # each row's value for `param` (default: its key)
+    years: str = ""    # "original" or "pressing" for the charts that come in both, shown one way at a time
 
     @property
     def links(self) -> list[str]:
@@ -34,7 +35,8 @@ class Chart:
         if not self.param:
             return []
         values = self.values or [row[0] for row in self.rows]
-        return [f"all/?{urlencode({self.param: value})}" for value in values]
+        mode = {"years": "pressing"} if self.years == "pressing" else {}
+        return [f"all/?{urlencode({self.param: value, **mode})}" for value in values]
 
 
 def _years(years: list[list[int]]) -> list[list[int]]:
@@ -65,11 +67,14 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
+def _no_year(unknown: int) -> str:
+    return (f"{_plural(unknown, 'item has', 'items have')} no known year and {'is' if unknown == 1 else 'are'} "
+            "not shown.") if unknown else ""
+
+
 def charts(stats: dict[str, Any]) -> list[Chart]:
     c, t = stats["counts"], stats["totals"]
-    unknown = t.get("unknown_year") or 0
-    no_year = f"{_plural(unknown, 'item has', 'items have')} no known year and {'is' if unknown == 1 else 'are'} " \
-              "not shown." if unknown else ""
+    no_year, no_pressing_year = _no_year(t.get("unknown_year") or 0), _no_year(t.get("unknown_pressing_year") or 0)
     various = next((n for name, n in c["artists"] if name == VARIOUS), 0)
     artists = [row for row in c["artists"] if row[0] != VARIOUS]
     ratings = {int(r): n for r, n in c["ratings"]}
@@ -83,13 +88,17 @@ def charts(stats: dict[str, Any]) -> list[Chart]:
               note=" ".join(filter(None, [OVERLAP.format("artists"), f"Compilations by {VARIOUS}: "
                                           f"{_plural(various, 'item', 'items')}, not ranked." if various else ""]))),
         Chart("decades", "Releases by decade (original year)", "bar", "Decade", c["decades"], note=no_year,
-              param="decade"),
+              param="decade", years="original"),
+        Chart("decades-pressing", "Releases by decade (this pressing's year)", "bar", "Decade",
+              c.get("decades_pressing", []), note=no_pressing_year, param="decade", years="pressing"),
         Chart("ratings", "Ratings", "bar", "Rating",
               [[RATING_LABELS[r], ratings.get(r, 0)] for r in range(1, 6)] if rated else [],
               note=f"{_plural(rated, 'item is', 'items are')} rated; "
                    f"{_plural(ratings.get(0, 0), 'is', 'are')} not.", param="rating", values=list(range(1, 6))),
         Chart("years", "Releases by original year", "bar", "Year", _years(c["years"]), wide=True, note=no_year,
-              param="year"),
+              param="year", years="original"),
+        Chart("years-pressing", "Releases by the year of this pressing", "bar", "Year",
+              _years(c.get("years_pressing", [])), wide=True, note=no_pressing_year, param="year", years="pressing"),
         Chart("styles", "Top styles", "hbar", "Style", c["styles"][:15], note=OVERLAP.format("styles"), param="style"),
         Chart("labels", "Top labels", "hbar", "Label", c["labels"][:10], note=OVERLAP.format("labels"),
               param="label"),
@@ -101,7 +110,7 @@ def charts(stats: dict[str, Any]) -> list[Chart]:
 
 def chart_data(items: list[Chart]) -> list[dict[str, Any]]:
     """What dashboard.js draws: the same rows as the tables, for the charts that have any."""
-    return [{**{k: v for k, v in asdict(chart).items() if k in ("id", "kind", "rows", "value_label")},
+    return [{**{k: v for k, v in asdict(chart).items() if k in ("id", "kind", "rows", "value_label", "years")},
              "links": chart.links} for chart in items if chart.rows]
 
 

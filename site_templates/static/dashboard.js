@@ -91,6 +91,32 @@
     document.documentElement.dataset.chartsDrawn = String(drawn.length);
   }
 
+  // Years and decades by the original release or by this pressing: one pair of charts shown at a time,
+  // the choice in the address (?years=pressing) so a shared dashboard shows the same.
+  const modes = document.getElementById("year-mode");
+  function showYears(mode) {
+    for (const figure of document.querySelectorAll("figure[data-years]")) {
+      figure.hidden = figure.dataset.years !== (mode || "original");
+    }
+    if (modes) {
+      for (const button of modes.querySelectorAll("button")) {
+        button.setAttribute("aria-pressed", String(button.dataset.years === mode));
+      }
+    }
+  }
+  if (modes) {
+    modes.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-years]");
+      if (!button) return;
+      const url = new URL(window.location.href);
+      if (button.dataset.years) url.searchParams.set("years", button.dataset.years);
+      else url.searchParams.delete("years");
+      window.history.replaceState(null, "", url);
+      showYears(button.dataset.years);
+    });
+  }
+  showYears(new URLSearchParams(window.location.search).get("years") === "pressing" ? "pressing" : "");
+
   performance.mark("charts-start");
   draw();
   performance.measure("charts", "charts-start");  // read by the browser benchmark

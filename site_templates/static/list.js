@@ -10,7 +10,7 @@
   // Filters matched by rule rather than picked from a list (typed, or opened by the dashboard's charts).
   const LINKED = { artist: "Artist", label: "Label", year: "Original year", from: "From year", to: "To year",
                    until: "Added by the end of" };
-  const DEFAULTS = { q: "", sort: "added", page: 1, pick: "", view: "", open: "", except: "",
+  const DEFAULTS = { q: "", sort: "added", page: 1, pick: "", view: "", open: "", except: "", years: "",
                      ...Object.fromEntries(FILTERS.map((name) => [name, ""])),
                      ...Object.fromEntries(Object.keys(LINKED).map((name) => [name, ""])) };
   // Every sort in both directions; unknown years and unrated items go last either way.
@@ -42,6 +42,7 @@
   let records = [];
   const copiesOf = new Map();  // release id -> copies in the collection
   const byInstance = new Map();
+  const byDecade = (a, b) => parseInt(a, 10) - parseInt(b, 10);
   const knownValues = { artist: new Set(), label: new Set() };
   let largeCovers = null;  // covers.json, loaded when the first cover is opened
   let orders = {};
@@ -64,13 +65,14 @@
     read.pick = /^\d+$/.test(params.get("pick") || "") ? params.get("pick") : "";
     read.open = /^\d+$/.test(params.get("open") || "") ? params.get("open") : "";
     read.view = params.get("view") === "covers" ? "covers" : "";
+    read.years = params.get("years") === "pressing" ? "pressing" : "";
     read.except = (params.get("except") || "").split(",").filter((name) => FILTERS.includes(name)).sort().join(",");
     return read;
   }
 
   function writeState(push) {
     const params = new URLSearchParams();
-    for (const key of ["q", ...FILTERS, "except", ...Object.keys(LINKED), "sort", "view", "page", "pick", "open"]) {
+    for (const key of ["q", ...FILTERS, "except", "years", ...Object.keys(LINKED), "sort", "view", "page", "pick", "open"]) {
       if (String(state[key]) !== String(DEFAULTS[key])) params.set(key, state[key]);
     }
     const query = params.toString();
@@ -105,6 +107,7 @@
         month: row[at.date_added] ? new Date(row[at.date_added]).toISOString().slice(0, 7) : "",
         added: String(row[at.date_added] || ""),
         decade: original ? `${Math.floor(original / 10) * 10}s` : "",
+        pressingDecade: row[at.year] ? `${Math.floor(row[at.year] / 10) * 10}s` : "",
       };
       record.format = record.formats;
       record.genre = record.genres;
@@ -114,8 +117,13 @@
     });
   }
 
+  // Years by the original release (the master's) or by this pressing: the year filters, the decades and the
+  // year sort all follow the choice.
+  const yearOf = (r) => (state.years === "pressing" ? r.year : r.original);
+
   function order(sort) {
-    if (orders[sort]) return orders[sort];
+    const cached = `${sort}|${state.years}`;
+    if (orders[cached]) return orders[cached];
     const descending = sort.endsWith("-desc") || sort === "added" || sort === "rating";
     const field = sort.replace(/-(asc|desc)$/, "");
     const byArtist = (a, b) => collator.compare(a.artist, b.artist) || collator.compare(a.title, b.title);
@@ -125,7 +133,7 @@
       added: [(r) => -r.index, (a, b) => a - b],  // records arrive newest first
       artist: [(r) => r, byArtist],
       title: [(r) => r, (a, b) => collator.compare(a.title, b.title) || byArtist(a, b)],
-      year: [(r) => r.original || null, (a, b) => a - b],
+      year: [(r) => yearOf(r) || null, (a, b) => a - b],
       pressing: [(r) => r.year || null, (a, b) => a - b],
       label: [(r) => (r.labels.length ? shelf(r) : null), (a, b) => collator.compare(a, b)],
       rating: [(r) => r.rating || null, (a, b) => a - b],
@@ -136,8 +144,8 @@
       if (ka === null || kb === null) return (ka === null) - (kb === null) || a.index - b.index;
       return (descending ? compare(kb, ka) : compare(ka, kb)) || a.index - b.index;
     });
-    orders[sort] = sorted.map(([, r]) => r);
-    return orders[sort];
+    orders[cached] = sorted.map(([, r]) => r);
+    return orders[cached];
   }
 
   function searchKeys(r) {
@@ -149,7 +157,10 @@
   }
 
   const FACETS = {
-    decade: (r) => (r.decade ? [r.decade] : []),
+    decade: (r) => {
+      const decade = state.years === "pressing" ? r.pressingDecade : r.decade;
+      return decade ? [decade] : [];
+    },
     detail: (r) => r.descriptions,
     rating: (r) => (r.rating ? [String(r.rating)] : []),
   };
@@ -181,7 +192,7 @@
     const terms = searchTerms(q);
     const wanted = FILTERS.filter((name) => state[name]);
     const linked = Object.keys(LINKED).filter((name) => state[name]);
-    const view = [state.sort, state.except, ...[...wanted, ...linked].map((name) => `${name}=${state[name]}`)]
+    const view = [state.sort, state.except, state.years, ...[...wanted, ...linked].map((name) => `${name}=${state[name]}`)]
       .join("\u0000");
     const pool = last.view === view && last.q !== null && q.startsWith(last.q) ? last.found : order(state.sort);
     const found = pool.filter((r) => wanted.every((name) => holds(r, name)) && searchedAndLinked(r, terms, linked));
@@ -192,9 +203,9 @@
   const LINKED_MATCH = {
     artist: (r, value) => r.artists.includes(value),
     label: (r, value) => r.labels.includes(value),
-    year: (r, value) => String(r.original) === value,
-    from: (r, value) => r.original > 0 && r.original >= Number(value),
-    to: (r, value) => r.original > 0 && r.original <= Number(value),
+    year: (r, value) => String(yearOf(r)) === value,
+    from: (r, value) => yearOf(r) > 0 && yearOf(r) >= Number(value),
+    to: (r, value) => yearOf(r) > 0 && yearOf(r) <= Number(value),
     until: (r, value) => r.month !== "" && r.month <= value,
   };
 
@@ -203,6 +214,8 @@
   const SELECTS = { genre: "Genre", style: "Style", format: "Format", detail: "Format detail", decade: "Decade",
                     rating: "Rating" };
   const NAMES = { ...SELECTS, ...LINKED };
+  const YEARS = { year: "Year of the pressing", from: "From pressing year", to: "To pressing year",
+                  decade: "Decade of the pressing" };
   function showChips() {
     const names = Object.keys(NAMES).filter((name) => state[name]);
     chips.replaceChildren(...names.map((name) => {
@@ -211,8 +224,9 @@
       chip.className = "chip";
       chip.dataset.filter = name;
       const shown = `${excluded(name) ? "not " : ""}${name === "rating" ? "★".repeat(Number(state[name]) || 0) : state[name]}`;
-      chip.textContent = `${NAMES[name]}: ${shown} ✕`;
-      chip.setAttribute("aria-label", `Remove the filter ${NAMES[name]}: ${shown}`);
+      const named = state.years === "pressing" && YEARS[name] ? YEARS[name] : NAMES[name];
+      chip.textContent = `${named}: ${shown} ✕`;
+      chip.setAttribute("aria-label", `Remove the filter ${named}: ${shown}`);
       return chip;
     }));
     chips.hidden = names.length === 0;
@@ -228,6 +242,7 @@
 
   function fillSelect(name, current, compare) {
     const select = form.elements[name];
+    select.replaceChildren(select.options[0]);  // "All …": the decades are filled again when the years change
     const counted = countValues(records, name);
     if (current && !counted.has(current)) counted.set(current, 0); // a shared link naming a value no longer here
     for (const [value, n] of [...counted].sort((a, b) => compare(a[0], b[0]))) {
@@ -266,7 +281,9 @@
 
   function syncControls() {
     form.elements.q.value = state.q;
-    for (const name of [...FILTERS, "sort", "artist", "label", "from", "to"]) form.elements[name].value = state[name];
+    for (const name of [...FILTERS, "sort", "years", "artist", "label", "from", "to"]) {
+      form.elements[name].value = state[name];
+    }
     for (const box of form.querySelectorAll("input[data-except]")) box.checked = excluded(box.dataset.except);
   }
 
@@ -383,7 +400,8 @@
     count.textContent = numbers.format(found.length);
     showChips();
     scheduleFacets();
-    ordering.textContent = ORDER_NAMES[state.sort];
+    const pressing = state.years === "pressing" && state.sort.startsWith("year");
+    ordering.textContent = ORDER_NAMES[pressing ? state.sort.replace("year", "pressing") : state.sort];
     const filtered = state.q || [...FILTERS, ...Object.keys(LINKED)].some((name) => state[name]);
     for (const box of form.querySelectorAll("input[data-except]")) box.disabled = !state[box.dataset.except];
     status.classList.remove("error");
@@ -537,6 +555,13 @@
         update({ [name]: year, page: 1 }, true);
       });
     }
+    form.elements.years.addEventListener("change", () => {
+      // A decade of original years is not one of pressing years: the choice is dropped with the list of decades.
+      state.years = form.elements.years.value;
+      fillSelect("decade", "", byDecade);
+      update({ years: state.years, decade: "", except: exceptWithout("decade"), page: 1 }, true);
+      syncControls();
+    });
     pages.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-page]");
       if (!button || button.disabled) return;
@@ -604,7 +629,7 @@
     }
     const alphabetical = (a, b) => collator.compare(a, b);
     for (const name of ["genre", "style", "format", "detail"]) fillSelect(name, state[name], alphabetical);
-    fillSelect("decade", state.decade, (a, b) => parseInt(a, 10) - parseInt(b, 10));
+    fillSelect("decade", state.decade, byDecade);
     fillSelect("rating", state.rating, (a, b) => Number(b) - Number(a));
     for (const [name, field] of [["artist", "artists"], ["label", "labels"]]) {
       for (const r of records) for (const value of r[field]) knownValues[name].add(value);
