@@ -22,6 +22,7 @@ from filelock import FileLock
 
 from pipeline.atomic import write_atomically
 from pipeline.registry import User, Visibility
+from pipeline.site.card import card_for
 from pipeline.site.feeds import site_feed
 from pipeline.site.output_guard import check_output_dir, mark
 from pipeline.site.paths import page_path, user_dir
@@ -102,6 +103,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
 
     for asset in assets.values():
         put(f"assets/{asset.hashed}", asset.data)
+    root = site_url.rstrip("/") + base if site_url else ""
     entries, followed = [], []
     for user in users:
         if user.visibility is Visibility.PRIVATE:
@@ -119,7 +121,8 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
         if staged is None:
             continue
         files = {f"collection/{name}": data for name, data in staged.files.items()}
-        files.update(user_pages(user, staged, assets))
+        card = card_for(user.label, staged.stats, staging / user.name)
+        files.update(user_pages(user, staged, assets, card=card, site_root=root))
         if (output / "u" / directory).is_dir():
             for name, data in files.items():
                 put(f"u/{directory}/{name}", data)
@@ -135,7 +138,6 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
     put("u/index.html", nothing)
     put("assets/index.html", nothing)
     put("404.html", env.get_template("404.html.j2").render(context(base, assets, noindex=True)).encode())
-    root = site_url.rstrip("/") + base if site_url else ""
     if root:
         urls = [root] + [f"{root}{e['page']}{page}" for e in entries for page in ("", "all/")]
         sitemap = "".join(f"<url><loc>{jinja2.filters.escape(u)}</loc></url>" for u in urls)

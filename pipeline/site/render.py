@@ -13,9 +13,10 @@ from typing import Any
 import jinja2
 
 from pipeline.registry import User, Visibility
+from pipeline.site.card import CARD
 from pipeline.site.dashboard import chart_data, charts, describe, summary
 from pipeline.site.feeds import user_feed
-from pipeline.site.paths import user_dir
+from pipeline.site.paths import page_path, user_dir
 from pipeline.site.staging import StagedUser
 from pipeline.site.static_files import TEMPLATES, Asset
 
@@ -31,26 +32,36 @@ def context(root: str, assets: dict[str, Asset], **extra: Any) -> dict[str, Any]
     """`root` leads from the page to the site's root: relative on user pages, so they work under any base path."""
     return {"base": root, "assets": {a.name: a.hashed for a in assets.values()},
             "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "noindex": False, "description": "",
+            "image": "",
             **extra}
 
 
 RECENT = 18  # covers in the dashboard's "recently added" strip
 
 
-def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset]) -> dict[str, bytes]:
-    """The HTML of one user's pages (dashboard, list, a redirect at their root), for their current entry."""
+def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset], *, card: bytes = b"",
+               site_root: str = "") -> dict[str, bytes]:
+    """The HTML of one user's pages (dashboard, list, a redirect at their root), for their current entry.
+
+    With `card` (the social card's PNG) it is published beside them; link previews can only use it with
+    an absolute URL, so the pages name it only when `site_root` (the site's URL and base path) is known."""
     env = environment()
     noindex = user.visibility is Visibility.UNLISTED
     stats = staged.stats
     shown = charts(stats)
     line = describe(stats)
+    image = f"{site_root}{page_path(user)}{CARD}" if card and site_root else ""
     dashboard = env.get_template("dashboard.html.j2").render(context(
         "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
-        charts_json=chart_data(shown), noindex=noindex, description=line, recent=staged.newest[:RECENT]))
+        charts_json=chart_data(shown), noindex=noindex, description=line, recent=staged.newest[:RECENT],
+        image=image))
     listing = env.get_template("list.html.j2").render(context("../../../../", assets, user=user, noindex=noindex,
-                                                              description=line))
+                                                              description=line, image=image))
     redirect = env.get_template("redirect.html.j2").render(context("../../", assets, target="collection/",
                                                                    noindex=noindex))
     feed = user_feed(user.label, user_dir(user), staged.newest)
-    return {"collection/index.html": dashboard.encode(), "collection/all/index.html": listing.encode(),
-            "collection/feed.xml": feed, "index.html": redirect.encode()}
+    pages = {"collection/index.html": dashboard.encode(), "collection/all/index.html": listing.encode(),
+             "collection/feed.xml": feed, "index.html": redirect.encode()}
+    if card:
+        pages[f"collection/{CARD}"] = card
+    return pages
