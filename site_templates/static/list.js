@@ -43,7 +43,13 @@
   const copiesOf = new Map();  // release id -> copies in the collection
   const byInstance = new Map();
   const byDecade = (a, b) => parseInt(a, 10) - parseInt(b, 10);
-  const knownValues = { artist: new Set(), label: new Set() };
+  const knownValues = { artist: null, label: null };
+  function known(name) {  // every artist or label in the collection, gathered at first use
+    if (!knownValues[name]) {
+      knownValues[name] = new Set(records.flatMap((r) => (name === "artist" ? r.artists : r.labels)));
+    }
+    return knownValues[name];
+  }
   let largeCovers = null;  // covers.json, loaded when the first cover is opened
   let orders = {};
   let state = { ...DEFAULTS };
@@ -542,9 +548,9 @@
       const input = form.elements[name];
       input.addEventListener("change", () => {
         const typed = input.value.trim();
-        const known = typed && [...knownValues[name]].find((value) => collator.compare(value, typed) === 0);
-        input.value = known || typed;
-        update({ [name]: known || typed, page: 1 }, true);
+        const match = typed && [...known(name)].find((value) => collator.compare(value, typed) === 0);
+        input.value = match || typed;
+        update({ [name]: match || typed, page: 1 }, true);
       });
     }
     for (const name of ["from", "to"]) {
@@ -631,14 +637,17 @@
     for (const name of ["genre", "style", "format", "detail"]) fillSelect(name, state[name], alphabetical);
     fillSelect("decade", state.decade, byDecade);
     fillSelect("rating", state.rating, (a, b) => Number(b) - Number(a));
-    for (const [name, field] of [["artist", "artists"], ["label", "labels"]]) {
-      for (const r of records) for (const value of r[field]) knownValues[name].add(value);
-      const options = document.getElementById(`${name}-options`);
-      options.replaceChildren(...[...knownValues[name]].sort(alphabetical).map((value) => {
-        const option = document.createElement("option");
-        option.value = value;
-        return option;
-      }));
+    for (const name of ["artist", "label"]) {
+      // Thousands of suggestions cost the first view a noticeable moment: built when the field is first used.
+      form.elements[name].addEventListener("focus", () => {
+        const options = document.getElementById(`${name}-options`);
+        if (options.children.length) return;
+        options.replaceChildren(...[...known(name)].sort(alphabetical).map((value) => {
+          const option = document.createElement("option");
+          option.value = value;
+          return option;
+        }));
+      });
     }
     syncControls();
     listen();
