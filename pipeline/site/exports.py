@@ -75,8 +75,10 @@ def _json_value(column: str) -> pl.Expr:
     return encoded.str.strip_prefix(json.dumps({column: 0}, separators=(",", ":"))[:-2]).str.strip_suffix("}")
 
 
-def releases_json(table: pl.DataFrame) -> bytes:
+def releases_json(table: pl.DataFrame, limit: int | None = None) -> bytes:
     """Columnar and compact for the list page's script: {"version": 1, "columns": [...], "rows": [[...], ...]}.
+
+    With `limit`, only the newest `limit` rows, and `total` says how many the whole list holds.
 
     Rows come newest first (the list's default order); effective genres, styles and original year.
     Each row's array is assembled inside Polars: converting list columns to Python objects first
@@ -88,6 +90,9 @@ def releases_json(table: pl.DataFrame) -> bytes:
         parts.append(_json_value(column))
     parts.append(pl.lit("]"))
     ordered = table.sort(["added_at", "instance_id"], descending=True)
+    if limit is not None:
+        ordered = ordered.head(limit)
     rows = ",".join(ordered.select(pl.concat_str(parts).alias("row"))["row"].to_list())
-    head = json.dumps({"version": 1, "columns": list(RELEASE_COLUMNS)}, separators=(",", ":"))[:-1]
+    head = json.dumps({"version": 1, "columns": list(RELEASE_COLUMNS), "total": table.height},
+                      separators=(",", ":"))[:-1]
     return f'{head},"rows":[{rows}]}}'.encode()

@@ -23,7 +23,8 @@ from pipeline.atomic import write_atomically
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
 from pipeline.site.feeds import recent
 
-DATA_FILES = ("releases.json", "covers.json", "export.csv", "export.json", "stats.json")
+FIRST_ROWS = 48  # the list's first page at most (the cover wall's): shown before releases.json has loaded
+DATA_FILES = ("releases.json", "first.json", "covers.json", "export.csv", "export.json", "stats.json")
 FINGERPRINT = "fingerprint"  # of the data the staged files were made from
 
 
@@ -64,6 +65,7 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
     try:
         exported = export_rows(table)
         (collection / "releases.json").write_bytes(releases_json(table))
+        (collection / "first.json").write_bytes(releases_json(table, limit=FIRST_ROWS))
         (collection / "covers.json").write_bytes(large_covers(table))
         (collection / "export.csv").write_bytes(export_csv(exported))
         (collection / "export.json").write_bytes(export_json(exported))
