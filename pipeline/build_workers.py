@@ -12,6 +12,9 @@ Workers are spawned, not forked: the parent holds open SQLite handles and thread
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.synchronize
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -75,11 +78,17 @@ class Refresher:
 
 
 _worker: Refresher | None = None
+_stop: multiprocessing.synchronize.Event | None = None
 _listening = ExitStack()
 
 
-def _start_worker(fields: dict[str, object], ref: str, log_level: str, steps: multiprocessing.Queue) -> None:
-    global _worker
+def _start_worker(fields: dict[str, object], ref: str, log_level: str, steps: multiprocessing.Queue,
+                  stop: multiprocessing.synchronize.Event) -> None:
+    global _worker, _stop
+    _stop = stop
+    # Out of the terminal's process group: Ctrl-C reaches the parent alone, which stops handing out users and
+    # lets the runs in flight end cleanly (rather than every worker and Dagster's helpers printing traces).
+    os.setpgrp()
     # Dagster's resources and instance refs do not pickle: they cross as plain fields and serialized text.
     settings = PipelineSettings.create(**fields)
     _worker = Refresher(settings, dg.DagsterInstance.from_ref(dg.deserialize_value(ref)), log_level)
@@ -88,7 +97,9 @@ def _start_worker(fields: dict[str, object], ref: str, log_level: str, steps: mu
 
 
 def _refresh_in_worker(name: str) -> UserOutcome:
-    assert _worker is not None
+    assert _worker is not None and _stop is not None
+    if _stop.is_set():  # handed over before the build was interrupted: not started
+        return UserOutcome(name, False, 0.0, error="not started: the build was interrupted")
     return _worker(name)
 
 
@@ -140,19 +151,36 @@ def refresh_users(settings: PipelineSettings, names: list[str], instance: dg.Dag
         report(f"the discogs_api pool had {raised} slot{'s' if raised != 1 else ''}: raised to {workers} so that "
                f"{workers} users can be in flight (the rate limiter still keeps the request budget)")
     context = multiprocessing.get_context("spawn")
-    steps = context.Queue()
+    steps, stop = context.Queue(), context.Event()
     found: dict[str, UserOutcome] = {}
     ref = dg.serialize_value(instance.get_ref())
     with _relayed(steps), ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                                              initargs=(settings.fields(), ref, log_level, steps)) as pool:
+                                              initargs=(settings.fields(), ref, log_level, steps, stop)) as pool:
         futures = {pool.submit(_refresh_in_worker, name): name for name in names}
-        for future in as_completed(futures):
-            name = futures[future]
-            try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                outcome = UserOutcome(name, False, 0.0, error="the worker process running this user died "
-                                                             "(killed, or out of memory)")
-            found[name] = outcome
-            done(outcome)
+        # Dagster's runs defer Ctrl-C to a safe point; here there is none to wait for.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            _collect(futures, found, done)
+        except KeyboardInterrupt:
+            # Ctrl-C: the users not started yet are dropped at once (a pool's exit would otherwise start every
+            # one of them first, those already handed to a worker included); those in flight end with their
+            # run, which the next build reaps if need be.
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            signal.signal(signal.SIGINT, previous)
     return [found[name] for name in names]
+
+
+def _collect(futures: dict, found: dict[str, UserOutcome], done: Callable[[UserOutcome], None]) -> None:
+    """Record each user's outcome as their worker reports it."""
+    for future in as_completed(futures):
+        name = futures[future]
+        try:
+            outcome = future.result()
+        except BrokenProcessPool:
+            outcome = UserOutcome(name, False, 0.0, error="the worker process running this user died "
+                                                         "(killed, or out of memory)")
+        found[name] = outcome
+        done(outcome)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -17,9 +18,10 @@ from pipeline import progress
 from pipeline.build import build
 from pipeline.build_display import build_display
 from pipeline.defs import definitions
+from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from pipeline.instance import OWNER_TAG
 from pipeline.vault import Vault
-from tests.conftest import CLI, cli_env, masters_of
+from tests.conftest import CLI, cli_env, masters_of, register, settings_for
 
 
 def _cli(settings, tmp_path, *args: str, rate: str = "1000/1") -> tuple[list[str], dict[str, str]]:
@@ -83,6 +85,29 @@ def test_users_in_flight_refresh_in_worker_processes_and_one_bad_user_fails_alon
     assert not (Path(settings.site.output_dir) / "u" / "ob").exists()
     # Two workers never queue on the pool; the request budget is the limiter's.
     assert instance.event_log_storage.get_concurrency_info("discogs_api").slot_count == 2
+
+
+def test_ctrl_c_stops_a_build_with_users_in_flight_at_once_and_starts_no_other_user(tmp_path, isolated_env):
+    names = [f"u{i}" for i in range(8)]
+    world = generate_world(",".join(f"{n}:5" for n in names), catalog_size=200)
+    register(tmp_path, "users:\n" + "".join(f"  - name: {n}\n    discogs_username: {n}\n    visibility: public\n"
+                                            for n in names), {n: n for n in names})
+    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+        fake.inject("slow", count=1000, path=r"/collection/", delay=1.0)  # each user's sync takes a second
+        settings = settings_for(tmp_path, fake)
+        build = subprocess.Popen([*CLI, "build", "--jobs", "2"], env=cli_env(settings, tmp_path / "dagster"),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while fake.count("/users/") < 2 and time.monotonic() < deadline:  # two users in flight
+            time.sleep(0.05)
+        os.killpg(build.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        stopped = time.monotonic()
+        assert build.wait(timeout=60) == 130
+        assert time.monotonic() - stopped < 15, "Ctrl-C waited for the remaining users"
+        started = {s.user for s in fake.requests("/users/")}
+    assert len(started) <= 4, f"users started after Ctrl-C: {sorted(started)}"
+    error = build.stderr.read()
+    assert error.rstrip().endswith("discogs-site: interrupted") and "Traceback" not in error
 
 
 def test_discogs_steps_of_parallel_runs_take_turns(site, tmp_path):

@@ -630,7 +630,7 @@
     if (!plain || !form.dataset.first) return;
     try {
       const first = await load(form.dataset.first);
-      if (records.length) return;  // the whole list won the race
+      if (settled) return;  // the whole list won the race, or failed and says so
       const newest = toRecords(first).slice(0, PER_PAGE[state.view]);
       list.classList.toggle("wall", state.view === "covers");
       list.replaceChildren(...newest.map((r) => (state.view ? tile(r) : row(r))));
@@ -643,6 +643,7 @@
     }
   }
 
+  let settled = false;
   async function start() {
     state = readState();
     let data;
@@ -651,10 +652,12 @@
     try {
       data = await whole;
     } catch (error) {
+      settled = true;
       status.textContent = `Could not load the releases (${error.message}). Reload the page to try again.`;
       status.classList.add("error");
       return;
     }
+    settled = true;
     records = toRecords(data);
     orders = {};
     for (const r of records) {
