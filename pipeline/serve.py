@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import signal
+import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -46,10 +47,18 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class SiteServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # A reader who navigates away mid-download (a big releases.json) is no error worth a stack trace.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def site_server(output: Path, port: int = 0, prefix: str = "/") -> ThreadingHTTPServer:
     """A server (not yet serving) for `output` at http://127.0.0.1:PORT<prefix>."""
     handler = type("Handler", (SiteHandler,), {"prefix": prefix})
-    return ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(output)))
+    return SiteServer(("127.0.0.1", port), functools.partial(handler, directory=str(output)))
 
 
 def _interrupt(signum: int, frame: object) -> None:
