@@ -12,7 +12,7 @@ import os
 import dagster as dg
 
 from pipeline import config, progress
-from pipeline.build_workers import UserOutcome, refresh_users, run_error, run_metadata
+from pipeline.build_workers import UserOutcome, console_log, refresh_users, run_error, run_metadata
 from pipeline.defs import definitions
 from pipeline.defs.resources import PipelineSettings
 from pipeline.defs.users.partitions import sync_user_partitions
@@ -73,20 +73,18 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     keep = {u.name for u in users if u.visibility is not Visibility.PRIVATE}
     forget_users(stores.state, instance, keep)
     sync_user_partitions(instance, users)
-    # The same jobs the schedule and the UI run, so the UI lists these runs under their names.
-    log_level = {"loggers": {"console": {"config": {"log_level": dagster_log_level}}}}
-
     def done(outcome: UserOutcome) -> None:
         if outcome.ok:
             progress.report(outcome.name, "done", 1, 1)
         else:  # one line naming the user and the cause; the trace stays in the run's event log
             report(f"{outcome.name}: FAILED: {outcome.error}")
 
+    # The same jobs the schedule and the UI run, so the UI lists these runs under their names.
     outcomes = refresh_users(settings, names, instance, jobs=jobs, log_level=dagster_log_level,
                              done=done, report=report)
     publish = definitions(settings).resolve_job_def("publish_site")
-    site = publish.execute_in_process(instance=instance, raise_on_error=False, run_config=log_level,
-                                   tags={OWNER_TAG: this_process()})
+    site = publish.execute_in_process(instance=instance, raise_on_error=False,
+                                      run_config=console_log(dagster_log_level), tags={OWNER_TAG: this_process()})
     if not site.success:
         report(f"site: FAILED: {run_error(site)}; the previous site is unchanged")
     for warning in (run_metadata(site).get("site_index.warnings") or "").splitlines():

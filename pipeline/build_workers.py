@@ -58,13 +58,18 @@ def run_error(result: dg.ExecuteInProcessResult) -> str:
     return "failed"
 
 
+def console_log(level: str) -> dict[str, object]:
+    """Run config that sets how much of a run Dagster prints (everything is stored in the instance anyway)."""
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
+
+
 class Refresher:
     """Runs `refresh_user` for one user at a time on one instance; the same job the schedule and the UI run."""
 
     def __init__(self, settings: PipelineSettings, instance: dg.DagsterInstance, log_level: str) -> None:
         self.job = definitions(settings).resolve_job_def("refresh_user")
         self.instance = instance
-        self.run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+        self.run_config = console_log(log_level)
 
     def __call__(self, name: str) -> UserOutcome:
         started = time.monotonic()

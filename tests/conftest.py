@@ -17,6 +17,7 @@ from pipeline.discogs.credentials import PersonalToken
 from pipeline.fakes.discogs import FakeDiscogs, generate_world, personal_token_for
 from pipeline.instance import open_instance
 from pipeline.vault import Vault, generate_key
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, watch
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -130,6 +131,31 @@ def site(tmp_path, pipeline_world):
 
 def masters_of(world, username):
     return {i["basic_information"]["master_id"] for i in world.items(username)} - {0}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module."""
+    if missing := chromium_missing():
+        pytest.fail(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; the test fails if it logged an error or asked anything of a host but loopback."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.seen = watch(tab)
+    yield tab
+    context.close()
+    assert tab.seen.errors == []
+    assert tab.seen.escaped == [], "a request left loopback"
 
 
 def served_root(server, prefix: str = "/") -> str:

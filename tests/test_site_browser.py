@@ -24,7 +24,7 @@ import pytest
 from pipeline.build import build, open_instance
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from pipeline.vault import generate_key
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve, watch
+from tests.browser import serve, watch
 from tests.conftest import ARTIFACTS, register, settings_for
 
 SHOTS = ARTIFACTS / "screenshots"
@@ -117,31 +117,6 @@ def site(tmp_path_factory) -> Site:
 def base_url(site):
     with serve(site.output, "/collections/") as url:  # as a GitHub Pages project site
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if missing := chromium_missing():
-        pytest.fail(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh page; the test fails if it logged an error or asked anything of a host but loopback."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    seen = watch(tab)
-    tab.seen = seen
-    yield tab
-    context.close()
-    assert seen.errors == []
-    assert seen.escaped == []
 
 
 def fold(text: str) -> str:

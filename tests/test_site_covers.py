@@ -18,7 +18,7 @@ import pytest
 from pipeline.build import build, open_instance
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from pipeline.vault import generate_key
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve, watch
+from tests.browser import serve, watch
 from tests.conftest import register, settings_for
 
 USERS = """users:
@@ -65,29 +65,6 @@ def releases(output: Path, user: str) -> list[dict]:
 def base_url(output):
     with serve(output) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if missing := chromium_missing():
-        pytest.fail(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.seen = watch(tab)
-    yield tab
-    context.close()
-    assert tab.seen.errors == []
-    assert tab.seen.escaped == [], "a request left loopback"
 
 
 def list_ready(page, url: str) -> None:

@@ -8,6 +8,7 @@ drawn, so an unchanged collection keeps an unchanged card (it is cached by what 
 from __future__ import annotations
 
 import colorsys
+import functools
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ BACKGROUND, INK, MUTED, BAR = (20, 21, 23), (236, 236, 236), (168, 173, 180), (8
 CARD = "card.png"
 
 
+@functools.cache
 def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """DejaVu where the system has it (most Linux hosts), else the font Pillow carries."""
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
@@ -68,8 +70,9 @@ def draw_card(label: str, stats: dict[str, Any]) -> bytes:
     for row, (name, n) in enumerate(genres):
         y = 260 + row * 58
         draw.text((60, y), _fit(draw, name, _font(24), 230), font=_font(24), fill=INK)
-        draw.rounded_rectangle((300, y + 4, 300 + max(8, round(360 * n / top)), y + 30), radius=5, fill=BAR)
-        draw.text((310 + max(8, round(360 * n / top)), y + 2), f"{n:,}", font=_font(22), fill=MUTED)
+        length = max(8, round(360 * n / top))
+        draw.rounded_rectangle((300, y + 4, 300 + length, y + 30), radius=5, fill=BAR)
+        draw.text((310 + length, y + 2), f"{n:,}", font=_font(22), fill=MUTED)
     draw.text((60, HEIGHT - 50), "Data provided by Discogs", font=_font(18), fill=MUTED)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

@@ -340,14 +340,14 @@
     body.append(title);
     let year = r.original ? String(r.original) : "year unknown";
     const added = r.month ? `added ${r.added.slice(0, 10)}` : "";
-    const stars = r.rating ? `${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)}` : "";
+    const rated = r.rating ? stars(r.rating) : "";
     if (r.year && r.original && r.year !== r.original) year += ` (this pressing ${r.year})`;
     const formats = [...r.formats, ...r.descriptions].join(", ");
     const label = [unique(r.labels, (name) => name).join(", "), catalogueNumbers(r.catnos).join(", ")]
       .filter(Boolean).join(" – ");
     body.append(text("div", "meta", [year, formats, label].filter(Boolean).join(" · ")));
-    const about = text("div", "meta when", [added, stars].filter(Boolean).join(" · "));
-    if (stars) about.setAttribute("aria-label", [added, `rated ${r.rating} of 5`].filter(Boolean).join(" · "));
+    const about = text("div", "meta when", [added, rated].filter(Boolean).join(" · "));
+    if (rated) about.setAttribute("aria-label", [added, `rated ${r.rating} of 5`].filter(Boolean).join(" · "));
     body.append(about);
     item.append(body);
     return item;
@@ -489,7 +489,7 @@
     detail(facts, "Genres", r.genres.join(", "));
     detail(facts, "Styles", r.styles.join(", "));
     detail(facts, "Added", r.added.slice(0, 10));
-    detail(facts, "Rating", r.rating ? `${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)} (${r.rating} of 5)` : "");
+    detail(facts, "Rating", r.rating ? `${stars(r.rating)} (${r.rating} of 5)` : "");
     if (copies > 1) detail(facts, "Copies", `${copies} of this release in the collection`);
     const link = viewer.querySelector(".on-discogs");
     link.href = `https://www.discogs.com/release/${Number(r.release)}`;
