@@ -136,6 +136,11 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
                 problem(_line(value_node), f"{where}.{key}", f"is {len(value_node.value)} characters long; at most "
                         f"{MAX_LENGTH[key]} are allowed")
                 continue
+            if any(0xD800 <= ord(c) <= 0xDFFF for c in value_node.value):
+                # A "\ud800" escape: no page, card or feed could be written with it.
+                problem(_line(value_node), f"{where}.{key}", "holds a lone surrogate escape (\\ud800-\\udfff), "
+                        "which is not text")
+                continue
             values[key] = value_node.value
         for key in REQUIRED_FIELDS:
             if key not in fields:

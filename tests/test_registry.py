@@ -66,6 +66,8 @@ def test_valid_registry_keeps_order_fields_and_lines():
          ".name: is 65 characters long; at most 64 are allowed"),
         ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n    display_name: " + "x" * 300
          + "\n", "users.yaml:5: users[0] ('a').display_name: is 300 characters long; at most 100"),
+        ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n    display_name: \"A\\ud800B\"\n",
+         "users.yaml:5: users[0] ('a').display_name: holds a lone surrogate escape"),
     ],
 )
 def test_each_mistake_names_file_line_and_field(text, expected):

@@ -83,7 +83,7 @@ def card_for(label: str, stats: dict[str, Any], cache: Path) -> bytes:
     """The card for this label and these stats, drawn again only when what it shows changed."""
     shown = {"label": label, "totals": {k: stats["totals"].get(k) for k in ("items", "earliest_year", "latest_year")},
              "genres": stats["counts"].get("genres", [])[:5], "artists": stats["counts"].get("artists", [])[:16]}
-    key = hashlib.sha256(json.dumps(shown, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:16]
     cached = cache / f"card-{key}.png"
     if cached.is_file():
         return cached.read_bytes()
