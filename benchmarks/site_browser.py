@@ -1,7 +1,8 @@
 """Browser benchmark: how the site feels at 1,000 and 10,000 items, measured in Debian's Chromium.
 
-Reports per size: releases.json raw and gzipped, time to the first rendered list, per-keystroke search
-latency and per-change filter latency (the handler plus the layout it forces), and chart drawing time,
+Reports per size: releases.json raw and gzipped, time to the first rendered list, what each keystroke
+costs the page's thread (its handler, the drawing of the result, the layouts they force: the list searches
+in a worker), how long until each keystroke's and each genre pick's result shows, and chart drawing time,
 with cover images and without them.
 Targets: under 16 ms per keystroke at 10,000 items, charts under 1 s. With `--throttle N` the page's CPU
 is slowed N times (Chromium's own emulation, as DevTools does: 4 is a mid-range phone) and the figures
@@ -31,36 +32,27 @@ from pipeline.stats import compute_stats, enriched
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve, watch
 
 WORDS = ("lost harbour", "blue note", "bjork")
-TYPE = """async (words) => {
-  const input = document.querySelector('input[type=search]');
-  const times = [];
-  for (const word of words) {
-    input.value = '';
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    for (const ch of word) {
-      const t0 = performance.now();
-      input.value += ch;
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      void document.body.offsetHeight;  // include the layout the change forces
-      times.push(performance.now() - t0);
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-  }
-  return times;
+# One change to the list, timed on the page's thread: the event's handler with the layout it forces, then
+# (once the worker has answered) the drawing of the result with its layout. The list does its searching
+# in a worker, so a change costs the page only those two; `shown` is input to the result on screen.
+CHANGE = """async ([selector, value, event]) => {
+  const control = document.querySelector(selector);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const drawn = () => performance.getEntriesByName('list-drawn').at(-1);
+  const t0 = performance.now();
+  control.value = value;
+  control.dispatchEvent(new Event(event, { bubbles: true }));
+  void document.body.offsetHeight;
+  const handler = performance.now() - t0;
+  while (!(drawn() && drawn().startTime > t0)) await pause();
+  const t1 = performance.now();
+  void document.body.offsetHeight;
+  const layout = performance.now() - t1;
+  const draw = drawn();
+  return { main: handler + draw.duration + layout, shown: draw.startTime + draw.duration + layout - t0 };
 }"""
-SELECT = """async () => {
-  const select = document.querySelector('select[name=genre]');
-  const times = [];
-  for (const option of [...select.options].slice(1, 9)) {
-    const t0 = performance.now();
-    select.value = option.value;
-    select.dispatchEvent(new Event('change', { bubbles: true }));
-    void document.body.offsetHeight;
-    times.push(performance.now() - t0);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-  return times;
-}"""
+WORKER_TIME = "performance.getEntriesByName('list-query').at(-1).duration"
+SEARCH, GENRE = "input[type=search]", "select[name=genre]"
 
 
 def build_site(items: int, root: Path, covers: bool = True) -> Path:
@@ -82,8 +74,16 @@ def build_site(items: int, root: Path, covers: bool = True) -> Path:
 BUDGETS = {"gzip_kb": 2500, "first_list_ms": 1500, "key_p95_ms": 16}
 
 
+def change(page, selector: str, value: str, event: str, throttle: float) -> tuple[float, float]:
+    """(ms of the page's thread, ms until the result shows) for one change. Chromium's CPU throttling
+    spares workers, so the worker's own time is added again as many times as the page's CPU is slowed."""
+    timed = page.evaluate(CHANGE, [selector, value, event])
+    worker = page.workers[0].evaluate(WORKER_TIME)
+    return timed["main"], timed["shown"] + worker * (throttle - 1)
+
+
 def measure(browser, url: str, runs: int, throttle: float = 1) -> dict[str, float]:
-    first, ready, keys, selects, charts = [], [], [], [], []
+    first, ready, keys, results, selects, charts = [], [], [], [], [], []
     for _ in range(runs):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
@@ -96,17 +96,25 @@ def measure(browser, url: str, runs: int, throttle: float = 1) -> dict[str, floa
         # The first rows show before the whole list has loaded (or at the same time, for a small one).
         first.append(page.evaluate("(performance.getEntriesByName('first-rows')[0]"
                                    " || performance.getEntriesByName('list-ready')[0]).startTime"))
-        keys += page.evaluate(TYPE, list(WORDS))
-        selects += page.evaluate(SELECT)
+        for word in WORDS:
+            change(page, SEARCH, "", "input", throttle)
+            for end in range(1, len(word) + 1):  # typed a letter at a time, each result awaited
+                main, shown = change(page, SEARCH, word[:end], "input", throttle)
+                keys.append(main)
+                results.append(shown)
+        change(page, SEARCH, "", "input", throttle)
+        options = page.locator(f"{GENRE} option").evaluate_all("os => os.map(o => o.value)")[1:9]
+        selects += [change(page, GENRE, value, "change", throttle)[1] for value in options]
         page.goto(url + "u/bench/collection/")
         page.wait_for_selector("html[data-charts-drawn]")
         charts.append(page.evaluate("performance.getEntriesByName('charts')[0].duration"))
         context.close()
         if seen.errors or seen.escaped:
             raise SystemExit(f"the page misbehaved: {seen.errors or seen.escaped}")
+    p95 = lambda values: sorted(values)[int(len(values) * 0.95)]  # noqa: E731
     return {"first_list_ms": statistics.median(first), "whole_list_ms": statistics.median(ready),
-            "key_median_ms": statistics.median(keys),
-            "key_p95_ms": sorted(keys)[int(len(keys) * 0.95)], "key_max_ms": max(keys),
+            "key_median_ms": statistics.median(keys), "key_p95_ms": p95(keys), "key_max_ms": max(keys),
+            "shown_median_ms": statistics.median(results), "shown_p95_ms": p95(results),
             "filter_median_ms": statistics.median(selects), "filter_max_ms": max(selects),
             "charts_ms": statistics.median(charts)}
 
@@ -133,13 +141,14 @@ def main() -> None:
                 results.append((size, covers, len(data), len(gzip.compress(data, 6)), figures))
         browser.close()
     print(f"{'items':>7} {'covers':>6} {'json KB':>8} {'gzip KB':>8} {'1st rows ms':>11} {'all ms':>7} {'key med':>8} "
-          f"{'key p95':>8} "
-          f"{'key max':>8} {'filter med':>10} {'filter max':>10} {'charts ms':>9}")
+          f"{'key p95':>8} {'key max':>8} {'shown med':>9} {'shown p95':>9} {'filter med':>10} {'filter max':>10} "
+          f"{'charts ms':>9}")
     for size, covers, raw, packed, f in results:
         print(f"{size:>7,} {'yes' if covers else 'no':>6} {raw / 1024:>8.0f} {packed / 1024:>8.0f} "
               f"{f['first_list_ms']:>11.0f} {f['whole_list_ms']:>7.0f} "
               f"{f['key_median_ms']:>8.2f} {f['key_p95_ms']:>8.2f} {f['key_max_ms']:>8.2f} "
-              f"{f['filter_median_ms']:>10.2f} {f['filter_max_ms']:>10.2f} {f['charts_ms']:>9.0f}")
+              f"{f['shown_median_ms']:>9.1f} {f['shown_p95_ms']:>9.1f} "
+              f"{f['filter_median_ms']:>10.1f} {f['filter_max_ms']:>10.1f} {f['charts_ms']:>9.0f}")
     if args.throttle > 1:
         print(f"CPU slowed {args.throttle:g}×; budgets (most ms): "
               + ", ".join(f"{name} {limit:,}" for name, limit in BUDGETS.items()))
@@ -147,7 +156,9 @@ def main() -> None:
             shown = {**f, "gzip_kb": packed / 1024}
             over = [f"{name} {shown[name]:,.0f} > {limit:,}" for name, limit in BUDGETS.items() if shown[name] > limit]
             print(f"{size:,} items, covers {'yes' if covers else 'no'}: {'; '.join(over) or 'within every budget'}")
-    print("targets at 10,000 items: keystroke under 16 ms, charts under 1,000 ms\n"
+    print("key: the page's thread per keystroke (handler, drawing, layout); shown: keystroke to result on "
+          "screen, the worker's time counted at the throttle; filter: a genre picked to its result shown\n"
+          "targets at 10,000 items: keystroke under 16 ms, charts under 1,000 ms\n"
           "covers 'yes': every cover request goes through Playwright's interception, which costs the page "
           "more than a real image host would; 'no' isolates the list's own work")
 

@@ -69,6 +69,12 @@ def watch(page) -> Watch:
     return seen
 
 
+def settled(page) -> None:
+    """Wait until the list page has answered every change made so far: its worker asked, the rows drawn,
+    the facets counted (the page marks <html data-busy> while any of it is under way)."""
+    page.wait_for_selector("html:not([data-busy])", state="attached")
+
+
 def chromium_missing() -> str | None:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         return f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`; .ci/run does)"

@@ -24,7 +24,7 @@ import pytest
 from pipeline.build import build, open_instance
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from pipeline.vault import generate_key
-from tests.browser import serve, watch
+from tests.browser import serve, settled, watch
 from tests.conftest import ARTIFACTS, register, settings_for
 
 SHOTS = ARTIFACTS / "screenshots"
@@ -152,16 +152,20 @@ def matching(rows, genre="", style="", format="", decade="", q="", *, detail="",
 
 
 def count(page) -> int:
+    settled(page)
     return int(page.get_by_test_id("result-count").inner_text())
 
 
 def titles(page) -> list[str]:
-    return page.locator("#releases .title a").all_inner_texts()
+    """The titles of the rows shown (as text: rows off-screen are not laid out, so they have no innerText)."""
+    settled(page)
+    return page.locator("#releases .title a").all_text_contents()
 
 
 def open_list(page, base_url, query: str = ""):
     page.goto(f"{base_url}u/al/collection/all/{query}")
     page.wait_for_selector("html[data-list-ready]")
+    settled(page)
 
 
 def query_of(page) -> dict[str, list[str]]:
@@ -388,10 +392,12 @@ def test_the_pager_hides_itself_and_focus_survives_buttons_that_disable_themselv
     open_list(page, base_url, "?page=9")
     page.get_by_role("button", name="Next →").focus()
     page.keyboard.press("Enter")  # to the last page: Next disables itself
+    settled(page)
     assert page.locator("#page-label").inner_text() == "Page 10 of 10"
     assert page.evaluate("document.activeElement.dataset.page") == "prev"
     page.get_by_role("button", name="Reset filters").focus()
     page.keyboard.press("Enter")  # Reset disables itself
+    settled(page)
     assert page.evaluate("document.activeElement.name") == "q"
 
 
@@ -420,7 +426,7 @@ def test_several_copies_of_a_release_are_marked(page, site, base_url):
     open_list(page, base_url)
     expected = [r["title"] + (f" ×{copies[r['release_id']]}" if copies[r["release_id"]] > 1 else "")
                 for r in rows[:25]]
-    assert page.locator("#releases .title").all_inner_texts() == expected
+    assert page.locator("#releases .title").all_text_contents() == expected
     assert any("×" in t for t in expected) and not all("×" in t for t in expected)
 
 
@@ -428,6 +434,7 @@ def test_the_subtitle_follows_the_sort_and_links_name_the_record(page, site, bas
     open_list(page, base_url)
     assert "every release, newest first" in page.locator(".lead").inner_text()
     page.locator('select[name="sort"]').select_option("year")
+    settled(page)
     assert "every release, oldest first" in page.locator(".lead").inner_text()
     first = next(r for r in sorted(site.releases(), key=lambda r: r["original_year"] or 99999))
     link = page.locator("#releases .title a").first
@@ -455,6 +462,7 @@ def test_every_sort_orders_the_whole_list_both_ways(page, site, base_url, sort):
     for at in ("", "&page=10"):  # the first page and the last
         if at:
             open_list(page, base_url, f"?sort={sort}{at}")
+        settled(page)
         shown = page.locator("#releases > li").evaluate_all("items => items.map(i => i.dataset.instance)")
         keys = [SORT_KEYS[field](rows[i]) for i in shown]
         known = [k for k in keys if k is not None]
@@ -503,6 +511,7 @@ def test_last_page_random_pick_and_reset(page, site, base_url):
     allowed = {r["title"] for r in matching(rows, style=style)}
     for _ in range(8):
         page.get_by_role("button", name="Random pick").click()
+        settled(page)
         assert page.get_by_test_id("random-pick").locator(".title").inner_text() in allowed
     page.get_by_role("button", name="Reset filters").click()
     assert count(page) == 230 and urlsplit(page.url).query == ""
@@ -585,6 +594,7 @@ def test_a_random_pick_has_a_permalink(page, browser, site, base_url):
     rows = {str(r["instance_id"]): r for r in site.releases()}
     open_list(page, base_url, "?sort=title")
     page.get_by_role("button", name="Random pick").click()
+    settled(page)
     picked = query_of(page)["pick"][0]
     shown = page.get_by_test_id("random-pick").locator(".title a").inner_text()
     assert shown == rows[picked]["title"] and query_of(page)["sort"] == ["title"]
@@ -615,7 +625,7 @@ def test_a_missing_data_file_shows_an_error(browser, site, base_url):
     tab = context.new_page()
     tab.route("**/releases.json", lambda route: route.fulfill(status=404, body="gone"))
     tab.goto(f"{base_url}u/al/collection/all/")
-    tab.wait_for_function("document.getElementById('status').classList.contains('error')")
+    tab.wait_for_selector("#status.error")
     assert "Could not load the releases (HTTP 404)" in tab.locator("#status").inner_text()
     context.close()
 

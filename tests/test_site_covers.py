@@ -184,13 +184,13 @@ def test_a_plain_first_visit_shows_the_newest_rows_while_the_whole_list_loads(pa
     page.route("**/releases.json", lambda route: held.append(route))
     page.goto(base_url + "u/al/collection/all/")
     page.wait_for_selector("html[data-first-rows]")
-    shown = page.locator("#releases .title a").all_inner_texts()
+    shown = page.locator("#releases .title a").all_text_contents()
     assert shown == [r["title"] or "(untitled)" for r in rows[:25]]
     assert page.get_by_test_id("result-count").inner_text() == f"{len(rows):,}"
     assert page.locator("html[data-list-ready]").count() == 0 and held
     held[0].fallback()
     page.wait_for_selector("html[data-list-ready]")
-    assert page.locator("#releases .title a").all_inner_texts() == shown
+    assert page.locator("#releases .title a").all_text_contents() == shown
     page.unroute("**/releases.json")
     # A narrower view waits for the whole list: the newest rows would be the wrong ones.
     list_ready(page, base_url + "u/al/collection/all/?sort=title")

@@ -1,4 +1,5 @@
-// The full list: loads releases.json once, then filters, searches, sorts and pages in the browser.
+// The full list: what it shows and how it is driven. The records live in a worker (list-worker.js), which
+// loads releases.json and answers each view; this page keeps the controls, the address and the rows drawn.
 // The whole view lives in the URL query string so a filtered view can be shared and back/forward work.
 // Discogs text is untrusted: rows are built from DOM text nodes, never from HTML strings.
 "use strict";
@@ -36,30 +37,48 @@
   const views = document.getElementById("views");
   const toggle = document.getElementById("filters-toggle");
   const viewer = document.getElementById("release-view");
+  const root = document.documentElement;
   const covers = window.siteCovers;
+  const { compact } = window.listRecords;
   const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
   const numbers = new Intl.NumberFormat();
-  let records = [];
-  const copiesOf = new Map();  // release id -> copies in the collection
-  const byInstance = new Map();
   const byDecade = (a, b) => parseInt(a, 10) - parseInt(b, 10);
-  const knownValues = { artist: null, label: null };
-  function known(name) {  // every artist or label in the collection, gathered at first use
-    if (!knownValues[name]) {
-      knownValues[name] = new Set(records.flatMap((r) => (name === "artist" ? r.artists : r.labels)));
-    }
-    return knownValues[name];
-  }
+  const seen = new Map();  // instance id -> a record the worker has sent (rows drawn, picks, opened)
+  let total = 0;  // records in the whole collection
   let largeCovers = null;  // covers.json, loaded when the first cover is opened
-  let orders = {};
   let state = { ...DEFAULTS };
 
-  // Case- and accent-insensitive: "Björk" and "BJORK" both become "bjork".
-  const fold = (text) => text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
-  // Punctuation-blind too: "What's" is found by "whats"; apostrophes and dots vanish, other marks part words.
-  const words = (text) => fold(text).replace(/['’.]/g, "").replace(/[^\p{L}\p{N}]+/gu, " ").trim();
-  // Spacing-blind for catalogue numbers: "SWCO 1762" and "SWCO-1762" are both "swco1762".
-  const compact = (text) => words(text).replace(/ /g, "");
+  // The worker: one question at a time per id, answered with the same id. While anything is asked, or a
+  // change waits to be counted, <html data-busy> says so (what the browser tests wait on).
+  const absolute = (url) => new URL(url, window.location.href).href;
+  const worker = new Worker(absolute(form.dataset.worker));
+  const waiting = new Map();
+  let asked = 0;
+  function busy() {
+    if (waiting.size || narrowing !== null || again || addressLater !== null) root.dataset.busy = "true";
+    else delete root.dataset.busy;
+  }
+  function ask(type, question = {}) {
+    const id = ++asked;
+    const answer = new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
+    worker.postMessage({ id, type, helpersUrl: absolute(form.dataset.records), ...question });
+    busy();
+    return answer;
+  }
+  worker.addEventListener("message", (event) => {
+    const { id, result, error } = event.data;
+    const waiter = waiting.get(id);
+    waiting.delete(id);
+    if (waiter && error !== undefined) waiter.reject(new Error(error));
+    else if (waiter) waiter.resolve(result);
+    busy();
+  });
+  worker.addEventListener("error", (event) => {
+    event.preventDefault();  // said on the page instead
+    for (const waiter of waiting.values()) waiter.reject(new Error("the list's script did not start"));
+    waiting.clear();
+    busy();
+  });
 
   function readState() {
     const params = new URLSearchParams(window.location.search);
@@ -76,7 +95,14 @@
     return read;
   }
 
-  function writeState(push) {
+  // Typing writes the address once it pauses (each write costs the page's thread a few milliseconds on a
+  // phone); any other change writes it at once, the typed query included.
+  let addressLater = null;
+  function writeState(push, later = false) {
+    clearTimeout(addressLater);
+    addressLater = later ? setTimeout(() => writeState(false), 300) : null;
+    busy();
+    if (later) return;
     const params = new URLSearchParams();
     for (const key of ["q", ...FILTERS, "except", "years", ...Object.keys(LINKED), "sort", "view", "page", "pick", "open"]) {
       if (String(state[key]) !== String(DEFAULTS[key])) params.set(key, state[key]);
@@ -87,133 +113,13 @@
     else window.history.replaceState(null, "", url);
   }
 
-  function toRecords(data) {
-    const at = Object.fromEntries(data.columns.map((name, i) => [name, i]));
-    return data.rows.map((row, index) => {
-      const list = (name) => (Array.isArray(row[at[name]]) ? row[at[name]] : []);
-      const original = row[at.original_year] || 0;
-      const record = {
-        index,
-        instance: String(row[at.instance_id]),
-        release: row[at.release_id],
-        artist: String(row[at.artist] || ""),
-        title: String(row[at.title] || ""),
-        year: row[at.year] || 0,
-        original,
-        genres: list("genres"),
-        styles: list("styles"),
-        formats: list("formats"),
-        descriptions: list("format_descriptions"),
-        labels: list("labels"),
-        catnos: list("catnos"),
-        thumb: String(row[at.thumb] || ""),
-        artists: list("artists"),
-        rating: row[at.rating] || 0,
-        // The month it was added, in UTC like the dashboard's growth chart.
-        month: row[at.date_added] ? new Date(row[at.date_added]).toISOString().slice(0, 7) : "",
-        added: String(row[at.date_added] || ""),
-        decade: original ? `${Math.floor(original / 10) * 10}s` : "",
-        pressingDecade: row[at.year] ? `${Math.floor(row[at.year] / 10) * 10}s` : "",
-      };
-      record.format = record.formats;
-      record.genre = record.genres;
-      record.style = record.styles;
-      record.key = null;  // built at the first search (searchKeys), not before the first rows show
-      return record;
-    });
-  }
-
-  // Years by the original release (the master's) or by this pressing: the year filters, the decades and the
-  // year sort all follow the choice.
-  const yearOf = (r) => (state.years === "pressing" ? r.year : r.original);
-
-  function order(sort) {
-    const cached = `${sort}|${state.years}`;
-    if (orders[cached]) return orders[cached];
-    const descending = sort.endsWith("-desc") || sort === "added" || sort === "rating";
-    const field = sort.replace(/-(asc|desc)$/, "");
-    const byArtist = (a, b) => collator.compare(a.artist, b.artist) || collator.compare(a.title, b.title);
-    const shelf = (r) => `${r.labels[0] || ""}\u0000${r.catnos[0] || ""}`;
-    // [key or null (always last), comparison of two keys]
-    const keys = {
-      added: [(r) => -r.index, (a, b) => a - b],  // records arrive newest first
-      artist: [(r) => r, byArtist],
-      title: [(r) => r, (a, b) => collator.compare(a.title, b.title) || byArtist(a, b)],
-      year: [(r) => yearOf(r) || null, (a, b) => a - b],
-      pressing: [(r) => r.year || null, (a, b) => a - b],
-      label: [(r) => (r.labels.length ? shelf(r) : null), (a, b) => collator.compare(a, b)],
-      rating: [(r) => r.rating || null, (a, b) => a - b],
-    };
-    const [keyOf, compare] = keys[field];
-    const sorted = records.map((r) => [keyOf(r), r]);
-    sorted.sort(([ka, a], [kb, b]) => {
-      if (ka === null || kb === null) return (ka === null) - (kb === null) || a.index - b.index;
-      return (descending ? compare(kb, ka) : compare(ka, kb)) || a.index - b.index;
-    });
-    orders[cached] = sorted.map(([, r]) => r);
-    return orders[cached];
-  }
-
-  function searchKeys(r) {
-    if (r.key === null) {
-      r.key = words([r.artist, r.title, ...r.labels, ...r.catnos].join("\n"));
-      r.compactKey = r.catnos.map(compact).join("\n");  // catalogue numbers, spacing-blind
-    }
-    return r;
-  }
-
-  const FACETS = {
-    decade: (r) => {
-      const decade = state.years === "pressing" ? r.pressingDecade : r.decade;
-      return decade ? [decade] : [];
-    },
-    detail: (r) => r.descriptions,
-    rating: (r) => (r.rating ? [String(r.rating)] : []),
-  };
-  const facetOf = (r, name) => (FACETS[name] ? FACETS[name](r) : r[name]);
   const excluded = (name) => state.except.split(",").includes(name);
   // A facet no longer chosen is no longer turned round either: the next value picked is included again.
   const exceptWithout = (name) => state.except.split(",").filter((other) => other && other !== name).join(",");
-  // A facet holds when the record has the value, or, turned round, when it has not.
-  const holds = (r, name) => facetOf(r, name).includes(state[name]) !== excluded(name);
   const stars = (n) => `${"★".repeat(Number(n) || 0)}${"☆".repeat(5 - (Number(n) || 0))}`;
   const shownValue = (name, value) => (name === "rating" ? stars(value) : value);
-
-  // Each typed word holds when its letters and digits occur in that order (punctuation between them as a
-  // space: "ac/dc" is "ac dc"), or run together inside a catalogue number ("swco1762" finds "SWCO 1762").
-  const searchTerms = (q) => q.split(/\s+/).map((term) => [words(term), compact(term)]).filter(([w]) => w);
-
-  // The search and the filters the charts open, which every select's count respects too.
-  function searchedAndLinked(r, terms, linked) {
-    for (const name of linked) if (!LINKED_MATCH[name](r, state[name])) return false;
-    if (!terms.length) return true;
-    searchKeys(r);
-    return terms.every(([w, c]) => r.key.includes(w) || r.compactKey.includes(c));
-  }
-
-  // Typing narrows: when the query only grew, search the previous result instead of every record.
-  let last = { view: null, q: null, found: [] };
-  function matches() {
-    const q = fold(state.q);
-    const terms = searchTerms(q);
-    const wanted = FILTERS.filter((name) => state[name]);
-    const linked = Object.keys(LINKED).filter((name) => state[name]);
-    const view = [state.sort, state.except, state.years, ...[...wanted, ...linked].map((name) => `${name}=${state[name]}`)]
-      .join("\u0000");
-    const pool = last.view === view && last.q !== null && q.startsWith(last.q) ? last.found : order(state.sort);
-    const found = pool.filter((r) => wanted.every((name) => holds(r, name)) && searchedAndLinked(r, terms, linked));
-    last = { view, q, found };
-    return found;
-  }
-
-  const LINKED_MATCH = {
-    artist: (r, value) => r.artists.includes(value),
-    label: (r, value) => r.labels.includes(value),
-    year: (r, value) => String(yearOf(r)) === value,
-    from: (r, value) => yearOf(r) > 0 && yearOf(r) >= Number(value),
-    to: (r, value) => yearOf(r) > 0 && yearOf(r) <= Number(value),
-    until: (r, value) => r.month !== "" && r.month <= value,
-  };
+  // What a view of the list depends on (the pick and the open record are drawn apart).
+  const viewOf = (s) => JSON.stringify({ ...s, pick: "", open: "" });
 
   // Every active filter as a chip that removes it: the selects' and the dashboard's alike, so on a phone,
   // where the selects fold away behind one button, what narrows the list stays in sight.
@@ -239,36 +145,38 @@
     toggle.textContent = names.length ? `Filters (${names.length})` : "Filters";
   }
 
-  // How many records hold each value of a facet (a record counted once per value).
-  function countValues(rows, name) {
-    const counted = new Map();
-    for (const r of rows) for (const value of new Set(facetOf(r, name))) counted.set(value, (counted.get(value) || 0) + 1);
-    return counted;
-  }
-
-  function fillSelect(name, current, compare) {
+  // Each select's options, counted over the whole collection (`counted`: [value, how many] pairs).
+  function fillSelect(name, counted, current, compare) {
     const select = form.elements[name];
     select.replaceChildren(select.options[0]);  // "All …": the decades are filled again when the years change
-    const counted = countValues(records, name);
-    if (current && !counted.has(current)) counted.set(current, 0); // a shared link naming a value no longer here
-    for (const [value, n] of [...counted].sort((a, b) => compare(a[0], b[0]))) {
+    const all = new Map(counted);
+    if (current && !all.has(current)) all.set(current, 0); // a shared link naming a value no longer here
+    for (const [value, n] of [...all].sort((a, b) => compare(a[0], b[0]))) {
       const option = document.createElement("option");
       option.value = value;
       option.textContent = `${shownValue(name, value)} (${numbers.format(n)})`;
       select.append(option);
     }
   }
+  const alphabetical = (a, b) => collator.compare(a, b);
+  function fillSelects(values) {
+    for (const name of ["genre", "style", "format", "detail"]) fillSelect(name, values[name], state[name], alphabetical);
+    fillSelect("decade", values.decade, state.decade, byDecade);
+    fillSelect("rating", values.rating, state.rating, (a, b) => Number(b) - Number(a));
+  }
 
   // Options narrow each other: each select counts what the other active filters and the search leave,
-  // and an option that would show nothing cannot be picked. Run just after a change settles, so typing
-  // stays as fast as before.
-  function narrowFacets() {
-    const terms = searchTerms(fold(state.q));
-    const linked = Object.keys(LINKED).filter((name) => state[name]);
-    const base = records.filter((r) => searchedAndLinked(r, terms, linked));
+  // and an option that would show nothing cannot be picked. Asked just after a change settles, so typing
+  // is answered first.
+  let narrowed = 0;
+  let narrowing = null;
+  async function narrowFacets() {
+    narrowing = null;
+    const view = viewOf(state);
+    const counts = await ask("facets", { state });
+    if (!counts || view !== viewOf(state)) return;  // a newer view asks again
     for (const name of FILTERS) {
-      const others = FILTERS.filter((other) => other !== name && state[other]);
-      const counted = countValues(base.filter((r) => others.every((other) => holds(r, other))), name);
+      const counted = new Map(counts[name]);
       for (const option of form.elements[name].options) {
         if (!option.value) continue;
         const n = counted.get(option.value) || 0;
@@ -276,13 +184,12 @@
         option.disabled = n === 0 && option.value !== state[name];
       }
     }
-    document.documentElement.dataset.facetsNarrowed = String(++narrowed);
+    root.dataset.facetsNarrowed = String(++narrowed);
   }
-  let narrowed = 0;
-  let narrowing = null;
   function scheduleFacets() {
     clearTimeout(narrowing);
-    narrowing = setTimeout(narrowFacets, 60);
+    narrowing = setTimeout(() => narrowFacets().catch(failed), 60);
+    busy();
   }
 
   function syncControls() {
@@ -331,7 +238,7 @@
     link.rel = "noopener";
     link.setAttribute("aria-label", `${r.artist ? `${r.artist} – ` : ""}${r.title || "(untitled)"} on Discogs`);
     title.append(link);
-    const copies = copiesOf.get(r.release) || 1;
+    const copies = r.copies || 1;
     if (copies > 1) {
       const mark = text("span", "copies", ` ×${copies}`);
       mark.title = `${copies} copies of this release in the collection`;
@@ -372,7 +279,7 @@
     item.dataset.instance = r.instance;
     const caption = text("div", "caption", "");
     caption.append(text("span", "artist", r.artist), text("span", "title", r.title || "(untitled)"));
-    const copies = copiesOf.get(r.release) || 1;
+    const copies = r.copies || 1;
     if (copies > 1) caption.append(text("span", "copies", ` ×${copies}`));
     item.append(opener(r, 200), caption);
     return item;
@@ -382,20 +289,46 @@
   const built = { "": new Map(), covers: new Map() };
   function itemFor(r) {
     const made = built[state.view];
+    seen.set(r.instance, r);
     if (!made.has(r.index)) made.set(r.index, state.view ? tile(r) : row(r));
     return made.get(r.index);
   }
 
+  // One question in flight at a time: a change made while the worker answers is asked for when the answer
+  // comes back, so fast typing never queues stale searches and only the newest view is drawn.
+  let inFlight = false;
+  let again = false;
   function render() {
-    const found = matches();
+    if (inFlight) {
+      again = true;
+      busy();
+      return;
+    }
+    inFlight = true;
+    const view = viewOf(state);
+    ask("query", { state, perPage: PER_PAGE[state.view] }).then((answer) => {
+      inFlight = false;
+      if (again || view !== viewOf(state)) {
+        again = false;
+        render();
+      } else {
+        draw(answer);
+      }
+      busy();
+    }, (error) => {
+      inFlight = false;
+      failed(error);
+    });
+  }
+
+  function draw(answer) {
+    const began = performance.now();
     const perPage = PER_PAGE[state.view];
-    const last = Math.max(1, Math.ceil(found.length / perPage));
-    if (state.page > last) {
-      state.page = last;
+    if (state.page !== answer.page) {
+      state.page = answer.page;
       writeState(false);  // a link to page 999 of 12 now says page 12
     }
-    const start = (state.page - 1) * perPage;
-    const shown = found.slice(start, start + perPage).map(itemFor);
+    const shown = answer.rows.map(itemFor);
     list.classList.toggle("wall", state.view === "covers");
     if (shown.length !== list.children.length || shown.some((node, i) => list.children[i] !== node)) {
       list.replaceChildren(...shown);
@@ -403,7 +336,7 @@
     for (const button of views.querySelectorAll("button")) {
       button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
     }
-    count.textContent = numbers.format(found.length);
+    count.textContent = numbers.format(answer.found);
     showChips();
     scheduleFacets();
     const pressing = state.years === "pressing" && state.sort.startsWith("year");
@@ -411,14 +344,14 @@
     const filtered = state.q || [...FILTERS, ...Object.keys(LINKED)].some((name) => state[name]);
     for (const box of form.querySelectorAll("input[data-except]")) box.disabled = !state[box.dataset.except];
     status.classList.remove("error");
-    status.textContent = found.length ? (filtered ? `of ${numbers.format(records.length)} releases match` : "releases")
+    status.textContent = answer.found ? (filtered ? `of ${numbers.format(total)} releases match` : "releases")
       : "No releases match these filters.";
-    pages.hidden = found.length <= perPage;
-    pageLabel.textContent = `Page ${state.page} of ${last}`;
+    pages.hidden = answer.found <= perPage;
+    pageLabel.textContent = `Page ${state.page} of ${answer.pages}`;
     const focused = document.activeElement;
     pages.querySelector('[data-page="prev"]').disabled = state.page <= 1;
-    pages.querySelector('[data-page="next"]').disabled = state.page >= last;
-    randomButton.disabled = found.length === 0;
+    pages.querySelector('[data-page="next"]').disabled = state.page >= answer.pages;
+    randomButton.disabled = answer.found === 0;
     resetButton.disabled = !filtered && state.sort === DEFAULTS.sort && state.page === 1;
     // A button that just disabled itself would drop keyboard focus to <body>: hand it to a neighbour.
     if (focused instanceof HTMLButtonElement && focused.disabled) {
@@ -426,29 +359,41 @@
         : focused.dataset.page === "prev" ? pages.querySelector('[data-page="next"]') : form.elements.q;
       (next.disabled || next.closest("[hidden]") ? form.elements.q : next).focus();
     }
-    return found;
+    // The latest drawing's time, read by the browser benchmark (only the latest kept: nothing piles up).
+    performance.clearMeasures("list-drawn");
+    performance.measure("list-drawn", { start: began });
+    if (!root.dataset.listReady) {
+      performance.mark("list-ready");  // read by the browser benchmark
+      root.dataset.listReady = "true";
+    }
   }
 
-  function update(changes, push) {
+  function failed(error) {
+    status.textContent = `Could not load the releases (${error.message}). Reload the page to try again.`;
+    status.classList.add("error");
+  }
+
+  function update(changes, push, later = false) {
     state = { ...state, pick: "", open: "", ...changes };
     pick.hidden = true;
-    writeState(push);
+    writeState(push, later);
     render();
   }
 
   // The random pick is part of the address (?pick=<instance id>), so a shared link shows the same record.
-  function showPick(focus) {
-    const chosen = records.find((r) => r.instance === state.pick);
-    if (!chosen) {
+  function showPick(chosen, focus) {
+    if (!chosen || chosen.instance !== state.pick) {
       pick.hidden = true;
       return;
     }
+    seen.set(chosen.instance, chosen);
     const card = row(chosen);
     card.classList.add("picked");
     pick.querySelector("ol").replaceChildren(card);
     pick.hidden = false;
     if (focus) card.querySelector("a").focus();
   }
+  const askPick = () => (state.pick ? ask("record", { instance: state.pick }) : Promise.resolve(null));
 
   function detail(list, term, value) {
     if (!value) return;
@@ -477,7 +422,7 @@
     });
     viewer.dataset.instance = r.instance;
     viewer.querySelector(".artist").textContent = r.artist;
-    const copies = copiesOf.get(r.release) || 1;
+    const copies = r.copies || 1;
     viewer.querySelector("h2").textContent = `${r.title || "(untitled)"}${copies > 1 ? ` (×${copies})` : ""}`;
     const facts = viewer.querySelector("dl");
     facts.replaceChildren();
@@ -501,7 +446,7 @@
   function listen() {
     document.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-open]");
-      const chosen = button && byInstance.get(button.dataset.open);
+      const chosen = button && seen.get(button.dataset.open);
       if (chosen) openView(chosen, button);
     });
     viewer.querySelector(".close").addEventListener("click", () => viewer.close());
@@ -523,7 +468,11 @@
       button.focus();
     });
     form.addEventListener("submit", (event) => event.preventDefault());
-    form.elements.q.addEventListener("input", () => update({ q: form.elements.q.value, page: 1 }, false));
+    form.elements.q.addEventListener("input", () => update({ q: form.elements.q.value, page: 1 }, false, true));
+    // Leaving the field (to follow a link, say) writes the address the typing left waiting.
+    const flush = () => addressLater !== null && writeState(false);
+    form.elements.q.addEventListener("blur", flush);
+    window.addEventListener("pagehide", flush);
     // Arrow keys on a closed select fire "change" per option: one history entry per visit to the select.
     for (const name of [...FILTERS, "sort"]) {
       const select = form.elements[name];
@@ -546,11 +495,23 @@
     // Artist and label: typed with suggestions, matched exactly (whatever the case) once the field is left.
     for (const name of ["artist", "label"]) {
       const input = form.elements[name];
-      input.addEventListener("change", () => {
+      input.addEventListener("change", async () => {
         const typed = input.value.trim();
-        const match = typed && [...known(name)].find((value) => collator.compare(value, typed) === 0);
-        input.value = match || typed;
-        update({ [name]: match || typed, page: 1 }, true);
+        const match = typed ? await ask("resolve", { name, typed }) : "";
+        if (input.value.trim() !== typed) return;  // typed on meanwhile: that change asks again
+        input.value = match;
+        update({ [name]: match, page: 1 }, true);
+      });
+      // Thousands of suggestions cost the first view a noticeable moment: asked for when the field is first used.
+      input.addEventListener("focus", async () => {
+        const options = document.getElementById(`${name}-options`);
+        if (options.children.length || options.dataset.asked) return;
+        options.dataset.asked = "true";
+        options.replaceChildren(...(await ask("known", { name })).map((value) => {
+          const option = document.createElement("option");
+          option.value = value;
+          return option;
+        }));
       });
     }
     for (const name of ["from", "to"]) {
@@ -561,11 +522,12 @@
         update({ [name]: year, page: 1 }, true);
       });
     }
-    form.elements.years.addEventListener("change", () => {
+    form.elements.years.addEventListener("change", async () => {
       // A decade of original years is not one of pressing years: the choice is dropped with the list of decades.
-      state.years = form.elements.years.value;
-      fillSelect("decade", "", byDecade);
-      update({ years: state.years, decade: "", except: exceptWithout("decade"), page: 1 }, true);
+      const years = form.elements.years.value;
+      const values = await ask("values", { state: { ...state, years } });
+      fillSelect("decade", values.decade, "", byDecade);
+      update({ years, decade: "", except: exceptWithout("decade"), page: 1 }, true);
       syncControls();
     });
     pages.addEventListener("click", (event) => {
@@ -592,35 +554,30 @@
       syncControls();
       update({}, true);
     });
-    randomButton.addEventListener("click", () => {
-      const found = matches();
-      if (!found.length) return;
-      state.pick = found[Math.floor(Math.random() * found.length)].instance;
+    randomButton.addEventListener("click", async () => {
+      const chosen = await ask("pick", { state });
+      if (!chosen) return;
+      state.pick = chosen.instance;
       writeState(true);
-      showPick(true);
+      showPick(chosen, true);
     });
-    window.addEventListener("popstate", () => {
+    window.addEventListener("popstate", async () => {
+      clearTimeout(addressLater);  // the address waiting to be written belonged to the entry just left
+      addressLater = null;
+      const before = state;
       state = readState();
+      if (state.years !== before.years) fillSelect("decade", (await ask("values", { state })).decade, state.decade, byDecade);
       syncControls();
       render();
-      showPick(false);
-      showOpen();
+      showPick(await askPick(), false);
+      showOpen(state.open ? await ask("record", { instance: state.open }) : null);
     });
   }
 
-  function showOpen() {
-    const chosen = state.open && byInstance.get(state.open);
-    if (chosen) openView(chosen, null);
+  function showOpen(chosen) {
+    if (chosen && chosen.instance === state.open) openView(chosen, null);
     else if (viewer.open) viewer.close();
   }
-
-  const load = (url) => fetch(url, { credentials: "same-origin" }).then((response) => {
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return response.json();
-  }).then((data) => {
-    if (!Array.isArray(data.columns) || !Array.isArray(data.rows)) throw new Error("unexpected data");
-    return data;
-  });
 
   // The newest records, from a small file, while the whole collection loads: a plain first visit shows
   // rows at once however big the collection. Anything narrower waits for the whole list.
@@ -629,15 +586,16 @@
       && [...FILTERS, ...Object.keys(LINKED)].every((name) => !state[name]);
     if (!plain || !form.dataset.first) return;
     try {
-      const first = await load(form.dataset.first);
+      const first = await window.listRecords.load(form.dataset.first);
       if (settled) return;  // the whole list won the race, or failed and says so
-      const newest = toRecords(first).slice(0, PER_PAGE[state.view]);
+      const newest = window.listRecords.toRecords(first).slice(0, PER_PAGE[state.view]);
+      for (const r of newest) seen.set(r.instance, r);
       list.classList.toggle("wall", state.view === "covers");
       list.replaceChildren(...newest.map((r) => (state.view ? tile(r) : row(r))));
       count.textContent = numbers.format(Number(first.total) || newest.length);
       status.textContent = "releases (loading the rest…)";
       performance.mark("first-rows");  // read by the browser benchmark
-      document.documentElement.dataset.firstRows = "true";
+      root.dataset.firstRows = "true";
     } catch {
       // the whole list follows anyway
     }
@@ -646,51 +604,29 @@
   let settled = false;
   async function start() {
     state = readState();
-    let data;
-    const whole = load(form.dataset.src);
+    const whole = ask("load", { url: absolute(form.dataset.src), state });
     showFirst();
+    let loaded;
     try {
-      data = await whole;
+      loaded = await whole;
     } catch (error) {
       settled = true;
-      status.textContent = `Could not load the releases (${error.message}). Reload the page to try again.`;
-      status.classList.add("error");
+      failed(error);
       return;
     }
     settled = true;
-    records = toRecords(data);
-    orders = {};
-    for (const r of records) {
-      copiesOf.set(r.release, (copiesOf.get(r.release) || 0) + 1);
-      byInstance.set(r.instance, r);
-    }
-    const alphabetical = (a, b) => collator.compare(a, b);
-    for (const name of ["genre", "style", "format", "detail"]) fillSelect(name, state[name], alphabetical);
-    fillSelect("decade", state.decade, byDecade);
-    fillSelect("rating", state.rating, (a, b) => Number(b) - Number(a));
-    for (const name of ["artist", "label"]) {
-      // Thousands of suggestions cost the first view a noticeable moment: built when the field is first used.
-      form.elements[name].addEventListener("focus", () => {
-        const options = document.getElementById(`${name}-options`);
-        if (options.children.length) return;
-        options.replaceChildren(...[...known(name)].sort(alphabetical).map((value) => {
-          const option = document.createElement("option");
-          option.value = value;
-          return option;
-        }));
-      });
-    }
+    total = loaded.total;
+    fillSelects(loaded.values);
     syncControls();
+    const [chosen, opened] = await Promise.all([askPick(), state.open ? ask("record", { instance: state.open }) : null]);
     listen();
     render();
-    showPick(false);
-    if (state.open && !byInstance.has(state.open)) {
+    showPick(chosen, false);
+    if (state.open && !opened) {
       state.open = "";  // a record no longer in the collection
       writeState(false);
     }
-    showOpen();
-    performance.mark("list-ready");  // read by the browser benchmark
-    document.documentElement.dataset.listReady = "true";
+    showOpen(opened);
   }
 
   start();
