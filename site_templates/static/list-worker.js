@@ -117,6 +117,16 @@ function values(state) {
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+// Every record's search keys, built while the page shows its first rows, in slices so a question asked
+// meanwhile is answered between them (a key still missing is built when a search needs it).
+async function prepareSearch() {
+  const loaded = records;
+  for (let i = 0; i < loaded.length && loaded === records; i++) {
+    if (i % 2000 === 1999) await pause();
+    searchKeys(loaded[i]);
+  }
+}
+
 // Options narrow each other: each facet counts what the other active filters and the search leave. A
 // record failing no filter counts for every facet; failing exactly one, for that one only (picking another
 // of its values would let it in). Counted in slices so a newer query is answered first and this one stops.
@@ -162,6 +172,7 @@ const ANSWERS = {
       r.copies = copies.get(r.release);
       byInstance.set(r.instance, r);
     }
+    setTimeout(prepareSearch, 0);  // after this answer: the first rows come first
     return { total: records.length, values: values(state) };
   },
   // One page of the view: the records to draw, how many match, and the page corrected to the last one.
