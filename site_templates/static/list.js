@@ -55,11 +55,9 @@
   const waiting = new Map();
   let asked = 0;
   function busy() {
-    if (waiting.size || narrowing !== null || again || addressLater !== null || root.dataset.drawing) {
-      root.dataset.busy = "true";
-    } else {
-      delete root.dataset.busy;
-    }
+    const now = waiting.size || narrowing !== null || again || addressLater !== null || root.dataset.drawing;
+    if (now && !root.dataset.busy) root.dataset.busy = "true";
+    else if (!now && root.dataset.busy) delete root.dataset.busy;
   }
   function ask(type, question = {}) {
     const id = ++asked;
@@ -131,8 +129,12 @@
   const NAMES = { ...SELECTS, ...LINKED };
   const YEARS = { year: "Year of the pressing", from: "From pressing year", to: "To pressing year",
                   decade: "Decade of the pressing" };
+  let chipsShown = null;
   function showChips() {
     const names = Object.keys(NAMES).filter((name) => state[name]);
+    const shownNow = JSON.stringify([names.map((name) => state[name]), names, state.except, state.years]);
+    if (shownNow === chipsShown) return;  // unchanged: keep the page's layout as it is
+    chipsShown = shownNow;
     chips.replaceChildren(...names.map((name) => {
       const chip = document.createElement("button");
       chip.type = "button";
@@ -145,7 +147,7 @@
       return chip;
     }));
     chips.hidden = names.length === 0;
-    toggle.textContent = names.length ? `Filters (${names.length})` : "Filters";
+    setText(toggle, names.length ? `Filters (${names.length})` : "Filters");
   }
 
   // Each select's options, counted over the whole collection (`counted`: [value, how many] pairs).
@@ -201,6 +203,11 @@
       form.elements[name].value = state[name];
     }
     for (const box of form.querySelectorAll("input[data-except]")) box.checked = excluded(box.dataset.except);
+  }
+
+  // A text written only when it changes: rewriting the same words still costs a layout.
+  function setText(element, content) {
+    if (element.textContent !== content) element.textContent = content;
   }
 
   function text(tag, className, content) {
@@ -300,7 +307,7 @@
   // A page of new results is drawn a screenful at a time, the first at once and the rest in the tasks
   // after, so no keystroke holds the page's thread for a whole page of new rows. Each stretch is timed
   // (kept for the latest drawing only) for the browser benchmark.
-  const AT_ONCE = { "": 10, covers: 24 };
+  const AT_ONCE = { "": 6, covers: 12 };
   let drawing = 0;
   function drawRows(rows, view) {
     const mine = ++drawing;
@@ -368,20 +375,21 @@
     list.classList.toggle("wall", state.view === "covers");
     const began = drawRows(answer.rows, state.view);
     for (const button of views.querySelectorAll("button")) {
-      button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
+      const pressed = String(button.dataset.view === state.view);
+      if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
     }
-    count.textContent = numbers.format(answer.found);
+    setText(count, numbers.format(answer.found));
     showChips();
     scheduleFacets();
     const pressing = state.years === "pressing" && state.sort.startsWith("year");
-    ordering.textContent = ORDER_NAMES[pressing ? state.sort.replace("year", "pressing") : state.sort];
+    setText(ordering, ORDER_NAMES[pressing ? state.sort.replace("year", "pressing") : state.sort]);
     const filtered = state.q || [...FILTERS, ...Object.keys(LINKED)].some((name) => state[name]);
     for (const box of form.querySelectorAll("input[data-except]")) box.disabled = !state[box.dataset.except];
     status.classList.remove("error");
-    status.textContent = answer.found ? (filtered ? `of ${numbers.format(total)} releases match` : "releases")
-      : "No releases match these filters.";
+    setText(status, answer.found ? (filtered ? `of ${numbers.format(total)} releases match` : "releases")
+      : "No releases match these filters.");
     pages.hidden = answer.found <= perPage;
-    pageLabel.textContent = `Page ${state.page} of ${answer.pages}`;
+    setText(pageLabel, `Page ${state.page} of ${answer.pages}`);
     const focused = document.activeElement;
     pages.querySelector('[data-page="prev"]').disabled = state.page <= 1;
     pages.querySelector('[data-page="next"]').disabled = state.page >= answer.pages;
