@@ -630,6 +630,16 @@ def test_a_missing_data_file_shows_an_error(browser, site, base_url):
     context.close()
 
 
+def test_a_list_worker_that_cannot_start_is_said_on_the_page(browser, site, base_url):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.route("**/assets/list-worker-*.js", lambda route: route.fulfill(status=404, body="gone"))
+    tab.goto(f"{base_url}u/al/collection/all/")
+    tab.wait_for_selector("#status.error")
+    assert "Could not load the releases (the list's script did not start)" in tab.locator("#status").inner_text()
+    context.close()
+
+
 def test_index_links_work_under_the_base_path(page, base_url):
     page.goto(base_url)
     page.get_by_role("link", name="Alice's Attic").click()
