@@ -19,13 +19,32 @@ REQUIRED_FIELDS = ("name", "discogs_username", "visibility")
 # Every file and folder named after a user (`u/<name>-<20 hex>/`, `.<name>.<32 hex>.new`) stays far below
 # the 255 bytes a file name may have; Discogs usernames and display names are kept to what a page can show.
 MAX_LENGTH = {"name": 64, "discogs_username": 100, "display_name": 100}
-OPTIONAL_FIELDS = ("display_name",)
+OPTIONAL_FIELDS = ("display_name", "publish")
+# What a person may choose to publish beyond genres and years (`publish:`); anything unnamed stays theirs.
+PUBLISH_KEYS = {"folders": "true or false: folder names as a list filter",
+                "private_folders": "a list of folder names or ids left out of every page",
+                "fields": "a list of custom field names to publish"}
+MAX_PUBLISHED = 50  # folders or fields named in one list: far more than Discogs accounts hold
 
 
 class Visibility(StrEnum):
     PUBLIC = "public"
     UNLISTED = "unlisted"
     PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class Publishing:
+    """What a person publishes beyond the defaults; everything here is off unless their entry names it."""
+
+    folders: bool = False                       # folder names as a filter on the list
+    private_folders: tuple[str | int, ...] = ()  # folder names (any case) or ids left out of everything
+    fields: tuple[str, ...] = ()                # custom fields (by name, any case) whose values are published
+
+    @property
+    def needs_folders(self) -> bool:
+        """Whether folder names must be fetched (one request per refresh)."""
+        return self.folders or bool(self.private_folders)
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,7 @@ class User:
     visibility: Visibility
     display_name: str | None = None
     line: int = 0
+    publish: Publishing = Publishing()
 
     @property
     def label(self) -> str:
@@ -124,10 +144,14 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
             name_value = name_node.value
             where = f"users[{index}] ({name_value!r})"  # every finding about this entry names the user
         values: dict[str, str] = {}
+        publishing = Publishing()
         for key, (key_node, value_node) in fields.items():
             if key not in REQUIRED_FIELDS + OPTIONAL_FIELDS:
                 known = ", ".join(REQUIRED_FIELDS + OPTIONAL_FIELDS)
                 problem(_line(key_node), f"{where}.{key}", f"unknown field (expected {known})")
+                continue
+            if key == "publish":
+                publishing = _publishing(value_node, f"{where}.publish", problem)
                 continue
             if not isinstance(value_node, yaml.ScalarNode) or value_node.tag != "tag:yaml.org,2002:str":
                 problem(_line(value_node), f"{where}.{key}", f"must be a string, got {_kind(value_node)}")
@@ -172,11 +196,71 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
         if problems:
             continue
         users.append(User(name=name, discogs_username=username, visibility=Visibility(visibility),
-                          display_name=display, line=_line(entry)))
+                          display_name=display, line=_line(entry), publish=publishing))
 
     if problems:
         raise RegistryError(path, problems)
     return users
+
+
+def _publishing(node: yaml.Node, where: str, problem) -> Publishing:
+    """A `publish:` mapping; each problem is reported with its line, and nothing is published on error."""
+    if not isinstance(node, yaml.MappingNode):
+        problem(_line(node), where, f"must be a mapping of {', '.join(PUBLISH_KEYS)}, got {_kind(node)}")
+        return Publishing()
+    chosen: dict[str, object] = {}
+    for key, (key_node, value_node) in _mapping(node, where, problem).items():
+        label = f"{where}.{key}"
+        if key not in PUBLISH_KEYS:
+            problem(_line(key_node), label, "unknown choice (expected " + "; ".join(
+                f"{k}: {meaning}" for k, meaning in PUBLISH_KEYS.items()) + ")")
+        elif key == "folders":
+            if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:bool"):
+                problem(_line(value_node), label, f"must be true or false, got {_kind(value_node)}")
+            else:
+                chosen[key] = value_node.value.lower() in ("true", "yes", "on")
+        else:
+            chosen[key] = _names(value_node, label, problem, ids=key == "private_folders")
+    return Publishing(**chosen)
+
+
+def _names(node: yaml.Node, where: str, problem, *, ids: bool) -> tuple:
+    """A list of names (and, for folders, ids); duplicates, empty names and the 'All' folder refused."""
+    if not isinstance(node, yaml.SequenceNode):
+        problem(_line(node), where, f"must be a list, got {_kind(node)}")
+        return ()
+    if len(node.value) > MAX_PUBLISHED:
+        problem(_line(node), where, f"names {len(node.value)}; at most {MAX_PUBLISHED} are allowed")
+        return ()
+    found: list[str | int] = []
+    seen: dict[str | int, int] = {}
+    for item in node.value:
+        scalar = isinstance(item, yaml.ScalarNode)
+        if ids and scalar and item.tag == "tag:yaml.org,2002:int":
+            value: str | int = int(item.value)
+            if value <= 0:
+                problem(_line(item), where, f"{value} is not a folder id (folder 0 is 'All': use visibility: "
+                        "private to publish nothing)")
+                continue
+        elif scalar and item.tag == "tag:yaml.org,2002:str":
+            value = item.value.strip()
+            if not value or len(value) > MAX_LENGTH["display_name"] or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+                problem(_line(item), where, f"{item.value!r} is not a name (empty, too long or not text)")
+                continue
+            if ids and value.casefold() == "all":
+                problem(_line(item), where, "'All' holds every record: use visibility: private to publish nothing")
+                continue
+        else:
+            expected = "a folder name or id" if ids else "a field name"
+            problem(_line(item), where, f"must hold {expected}, got {_kind(item)}")
+            continue
+        key = value.casefold() if isinstance(value, str) else value
+        if key in seen:
+            problem(_line(item), where, f"{value!r} is named twice (first on line {seen[key]})")
+            continue
+        seen[key] = _line(item)
+        found.append(value)
+    return tuple(found)
 
 
 def find_user(users: list[User], name: str, path: Path | str = "users.yaml") -> User:

@@ -2,7 +2,7 @@
 
 Shapes, sort keys, pagination links and error messages follow ../shared/discogs-api.md. Access rules
 follow Discogs: the owner sees every folder with notes and images; anyone else sees only folder 0,
-only of a public collection, without folder ids, notes or image URLs.
+only of a public collection, without folder ids or image URLs and with only the public fields' notes.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class FakeApi:
         (re.compile(r"/oauth/identity"), "identity"),
         (re.compile(r"/users/(?P<user>[^/]+)"), "profile"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders"), "folders"),
+        (re.compile(r"/users/(?P<user>[^/]+)/collection/fields"), "fields"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders/(?P<folder>-?\d+)"), "folder"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders/(?P<folder>-?\d+)/releases"), "releases"),
         (re.compile(r"/masters/(?P<id>\d+)"), "master"),
@@ -109,6 +110,17 @@ class FakeApi:
             folders = folders[:1]
         return Answer(200, {"folders": folders})
 
+    def fields(self, user: str, caller: str | None, **_: Any) -> Answer:
+        """The owner's custom fields; anyone else sees the public ones of a public collection."""
+        found, denied = self._collection_owner(user, caller, folder=0)
+        if denied:
+            return denied
+        with self.world.lock:
+            fields = copy.deepcopy(found.fields)
+        if not self._is_owner(found, caller):
+            fields = [f for f in fields if f.get("public")]
+        return Answer(200, {"fields": fields})
+
     def folder(self, user: str, folder: str, caller: str | None, base_url: str, **_: Any) -> Answer:
         found, denied = self._collection_owner(user, caller, folder=int(folder))
         if denied:
@@ -139,7 +151,8 @@ class FakeApi:
         pages = max(1, -(-total // per_page))
         chunk = items[(page - 1) * per_page: page * per_page]
         if not self._is_owner(found, caller):
-            chunk = [_as_seen_by_others(item) for item in chunk]
+            public = {f["id"] for f in found.fields if f.get("public")}
+            chunk = [_as_seen_by_others(item, public) for item in chunk]
         path = f"{base_url}/users/{found.username}/collection/folders/{folder}/releases"
 
         def link(number: int) -> str:
@@ -212,9 +225,12 @@ class FakeApi:
         return ordered
 
 
-def _as_seen_by_others(item: dict[str, Any]) -> dict[str, Any]:
-    """What a non-owner gets: no folder id, no notes, no image URLs."""
+def _as_seen_by_others(item: dict[str, Any], public_fields: set[int]) -> dict[str, Any]:
+    """What a non-owner gets: no folder id, the public fields' notes only, no image URLs."""
     seen = {k: v for k, v in item.items() if k not in ("folder_id", "notes")}
+    notes = [n for n in item.get("notes") or [] if n.get("field_id") in public_fields]
+    if notes:
+        seen["notes"] = notes
     info = copy.copy(item["basic_information"])
     info["thumb"], info["cover_image"] = "", ""
     seen["basic_information"] = info

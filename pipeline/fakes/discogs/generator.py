@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline.fakes.discogs import vocabulary as vocab
-from pipeline.fakes.discogs.world import World
+from pipeline.fakes.discogs.world import World, default_fields
 
 API = "https://api.discogs.com"
 IMAGES = "https://i.discogs.com"
@@ -225,6 +225,17 @@ class Catalog:
         }
         if rng.random() < 0.05:
             item["notes"] = [{"field_id": 3, "value": rng.choice(vocab.NOTE_TEXTS)}]
+        # Conditions and a price paid, from their own generator so every other field stays as it was.
+        extra = random.Random(f"{self.seed}:notes:{instance_id}")
+        notes = []
+        if extra.random() < 0.6:
+            notes += [{"field_id": 1, "value": extra.choices(GRADES, weights=GRADE_WEIGHTS)[0]},
+                      {"field_id": 2, "value": extra.choices(GRADES, weights=GRADE_WEIGHTS)[0]}]
+        if extra.random() < 0.3:
+            price = f"€{extra.randint(3, 60)}.{extra.choice(('00', '50'))}"
+            notes.append({"field_id": PRICE_FIELD["id"], "value": price})
+        if notes:
+            item["notes"] = sorted([*item.get("notes", []), *notes], key=lambda n: n["field_id"])
         return item
 
     def items(self, username: str, count: int, *, start: int = 0, catalog_size: int | None = None,
@@ -244,6 +255,13 @@ class Catalog:
             added = first_added + timedelta(hours=position * 7 + rng.randint(0, 6), minutes=rng.randint(0, 59))
             items.append(self.item(rng, release_id, instance_id, added))
         return items
+
+
+# What generated items hold in their custom fields: Discogs' grades (good ones likelier), and a price
+# paid in a field of the owner's own, private like most such fields.
+GRADES = default_fields()[0]["options"]
+GRADE_WEIGHTS = (4, 20, 30, 20, 8, 6, 3, 1)
+PRICE_FIELD = {"id": 4, "name": "Price paid", "type": "textarea", "lines": 1, "public": False, "position": 4}
 
 
 def _instance_base(username: str) -> int:
@@ -267,6 +285,7 @@ def generate_world(spec: str | list[UserSpec], seed: int = 42, *, catalog_size: 
         world.add_user(user.username, collection_public=user.public,
                        profile={"name": user.username.title(), "location": "Somewhere"})
         world.user(user.username).folder_names.update({2001: "Shelf A", 2002: "Box in the attic"})
+        world.user(user.username).fields.append(dict(PRICE_FIELD))
         world.add_items(user.username, catalog.items(user.username, user.items, catalog_size=size))
     world.catalog_size = size
     add_masters_for(world)

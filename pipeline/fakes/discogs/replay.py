@@ -4,6 +4,9 @@
                                                      bare arrays of items, served in file-name order,
                                                      de-duplicated by instance_id
     DIR/users/<discogs_username>.json                optional profile (`/users/{username}`)
+    DIR/users/<discogs_username>/folders.json        optional `/collection/folders` response (folder names)
+    DIR/users/<discogs_username>/fields.json         optional `/collection/fields` response (else Discogs'
+                                                     three default fields)
     DIR/masters/<master_id>.json                     `/masters/{id}` responses; others answer 404
 
 Each user authenticates with the personal token `fake-token-<discogs_username>`.
@@ -44,6 +47,27 @@ def _items_in(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+def _named_list(path: Path, key: str) -> list[dict[str, Any]]:
+    """`{key: [{"id": int, "name": str, ...}, ...]}` from a file, or a ReplayError naming it."""
+    data = _read_json(path)
+    entries = data.get(key) if isinstance(data, dict) else None
+    named = isinstance(entries, list) and all(
+        isinstance(e, dict) and isinstance(e.get("id"), int) and isinstance(e.get("name"), str) for e in entries)
+    if not named:
+        raise ReplayError(f'{path}: expected {{"{key}": [{{"id": <int>, "name": <text>, ...}}, ...]}}')
+    return entries
+
+
+def _owner_extras(world: World, user_dir: Path) -> None:
+    """Folder names and custom fields, when the directory holds the owner's responses for them."""
+    user = world.user(user_dir.name)
+    if (user_dir / "folders.json").is_file():
+        folders = _named_list(user_dir / "folders.json", "folders")
+        user.folder_names.update({f["id"]: f["name"] for f in folders if f["id"] > 1})
+    if (user_dir / "fields.json").is_file():
+        user.fields = _named_list(user_dir / "fields.json", "fields")
+
+
 def load_world(directory: Path | str) -> World:
     root = Path(directory)
     if not root.is_dir():
@@ -67,6 +91,7 @@ def load_world(directory: Path | str) -> World:
                     seen.add(item["instance_id"])
                     items.append(item)
         world.add_items(user_dir.name, items)
+        _owner_extras(world, user_dir)
     masters_dir = root / "masters"
     for path in sorted(masters_dir.glob("*.json")) if masters_dir.is_dir() else []:
         master = _read_json(path)

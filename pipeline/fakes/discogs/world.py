@@ -24,6 +24,18 @@ def personal_token_for(username: str) -> str:
     return f"fake-token-{username}"
 
 
+def default_fields() -> list[dict[str, Any]]:
+    """The custom fields every Discogs account starts with, in `/collection/fields`' shape."""
+    grades = ["Mint (M)", "Near Mint (NM or M-)", "Very Good Plus (VG+)", "Very Good (VG)", "Good Plus (G+)",
+              "Good (G)", "Fair (F)", "Poor (P)"]
+    return [
+        {"id": 1, "name": "Media Condition", "type": "dropdown", "options": grades, "public": True, "position": 1},
+        {"id": 2, "name": "Sleeve Condition", "type": "dropdown",
+         "options": [*grades, "Generic", "No Cover"], "public": True, "position": 2},
+        {"id": 3, "name": "Notes", "type": "textarea", "lines": 3, "public": False, "position": 3},
+    ]
+
+
 @dataclass
 class FakeUser:
     username: str
@@ -32,6 +44,7 @@ class FakeUser:
     items: list[dict[str, Any]] = field(default_factory=list)
     folder_names: dict[int, str] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
+    fields: list[dict[str, Any]] = field(default_factory=default_fields)  # `/collection/fields`, in order
 
 
 @dataclass
