@@ -51,7 +51,8 @@ class SyncResult:
     skipped: list[int] = field(default_factory=list)
 
 
-def _rows(items: list[dict[str, Any]], warnings: list[str], skipped: set[int], user: str) -> dict[int, dict]:
+def _rows(items: list[dict[str, Any]], warnings: list[str], skipped: set[int], user: str,
+          keep_fields: frozenset[int]) -> dict[int, dict]:
     """Rows by instance id; an item seen twice (the collection moved mid-sync) is kept once.
 
     An unreadable item is named in `warnings` and its instance id remembered in `skipped`, so later
@@ -60,7 +61,7 @@ def _rows(items: list[dict[str, Any]], warnings: list[str], skipped: set[int], u
     rows: dict[int, dict[str, Any]] = {}
     for item in items:
         try:
-            row = row_of(item)
+            row = row_of(item, keep_fields)
         except BadItem as exc:
             warnings.append(f"user {user!r}: {exc}; skipped")
             if exc.instance_id is not None:
@@ -77,26 +78,30 @@ def _instance(item: Any) -> int | None:
 
 def sync_collection(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame | None,
                     state: SyncState, *, reconcile_after: timedelta = timedelta(days=1),
-                    now: datetime | None = None) -> SyncResult:
-    """Bring `previous` (None on the first sync) up to date with folder 0 of `username`."""
+                    now: datetime | None = None, keep_fields: frozenset[int] = frozenset()) -> SyncResult:
+    """Bring `previous` (None on the first sync) up to date with folder 0 of `username`.
+
+    `keep_fields`: the custom fields whose values are stored (the ones the owner publishes); when it
+    differs from the last sync's, every row is read again so that each holds exactly those."""
     now = now or datetime.now(UTC)
     reconciled = datetime.fromisoformat(state.reconciled_at) if state.reconciled_at else None
-    due = previous is None or reconciled is None or now - reconciled >= reconcile_after
+    due = (previous is None or reconciled is None or now - reconciled >= reconcile_after
+           or set(state.kept_fields) != set(keep_fields))
     if not due:
-        result = _incremental(client, user, username, previous, set(state.skipped))
+        result = _incremental(client, user, username, previous, set(state.skipped), keep_fields)
         if result is not None:
             result.state = SyncState(now.isoformat(), state.reconciled_at, result.state.folder_count,
-                                     result.warnings, result.skipped)
+                                     result.warnings, result.skipped, kept_fields=sorted(keep_fields))
             return result
         log.info("user %r: the folder count moved unexpectedly; reconciling in full", user)
-    result = _full(client, user, username, previous)
+    result = _full(client, user, username, previous, keep_fields)
     result.state = SyncState(now.isoformat(), now.isoformat(), result.state.folder_count, result.warnings,
-                             result.skipped)
+                             result.skipped, kept_fields=sorted(keep_fields))
     return result
 
 
 def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame,
-                 skipped: set[int]) -> SyncResult | None:
+                 skipped: set[int], keep_fields: frozenset[int]) -> SyncResult | None:
     """Newest pages until one holds a known item; None when only a full pass can explain the count.
 
     The newest page's total is the folder's count: an unchanged collection costs that one request."""
@@ -110,7 +115,7 @@ def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.D
         pages = page.pages
         folder_count = page.items if folder_count is None else folder_count
         progress.report(user, STAGE, page_number, pages, client.rate.seconds_per_request)
-        fresh.update(_rows(page.releases, warnings, bad, user))
+        fresh.update(_rows(page.releases, warnings, bad, user, keep_fields))
         seen = {_instance(item) for item in page.releases}
         if seen & known or not page.releases:
             break
@@ -202,7 +207,8 @@ def _still(reads: list[_Read]) -> bool:
     return len({r.total for r in reads}) == 1 and len(ids) == len(set(ids)) == reads[0].total
 
 
-def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame | None) -> SyncResult:
+def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame | None,
+          keep_fields: frozenset[int]) -> SyncResult:
     """Every page once, then the newest pages again to see what changed meanwhile; re-read what moved."""
     sync = _Pass(client, user, username)
     reads = sync.until(set())
@@ -231,7 +237,7 @@ def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFram
         patched = moved is not None
     warnings: list[str] = []
     bad: set[int] = set()
-    rows = _rows([*sync.items.values(), *sync.anonymous.values()], warnings, bad, user)
+    rows = _rows([*sync.items.values(), *sync.anonymous.values()], warnings, bad, user, keep_fields)
     if len(rows) + len(bad) + len(sync.anonymous) != total:
         warnings.append(f"user {user!r}: Discogs reports {total} items but {len(rows) + len(bad)} arrived")
     table = frame_of(list(rows.values())).sort("added_at", descending=True)

@@ -52,7 +52,17 @@ def test_owner_sees_folders_notes_and_images_others_only_public_folder_zero(fake
     other = get(fake, "/users/alice/collection/folders", user="carol").json()["folders"]
     assert [f["id"] for f in other] == [0]
     seen = get(fake, "/users/alice/collection/folders/0/releases", user="carol", per_page=100).json()["releases"]
-    assert all("folder_id" not in i and "notes" not in i and i["basic_information"]["thumb"] == "" for i in seen)
+    assert all("folder_id" not in i and i["basic_information"]["thumb"] == "" for i in seen)
+    # Custom fields: the owner's every field and value; anyone else only the public fields' (as Discogs).
+    fields = get(fake, "/users/alice/collection/fields").json()["fields"]
+    assert [f["name"] for f in fields] == ["Media Condition", "Sleeve Condition", "Notes", "Price paid"]
+    public = {f["id"] for f in fields if f["public"]}
+    assert [f["id"] for f in get(fake, "/users/alice/collection/fields", user="carol").json()["fields"]] == \
+        sorted(public)
+    assert get(fake, "/users/bob/collection/fields", user="alice").status_code == 403
+    mine = get(fake, "/users/alice/collection/folders/0/releases", per_page=100).json()["releases"]
+    assert {n["field_id"] for i in mine for n in i.get("notes", [])} == {1, 2, 3, 4}
+    assert {n["field_id"] for i in seen for n in i.get("notes", [])} == public
     assert get(fake, "/users/alice/collection/folders/1/releases", user="carol").status_code == 403
     assert get(fake, "/users/alice/collection/folders/0/releases", user=None).status_code == 200
     private = get(fake, "/users/bob/collection/folders/0/releases", user="alice")

@@ -20,6 +20,8 @@ SCHEMA: dict[str, pl.DataType] = {
     "year": pl.Int64, "artist": pl.String, "artists": pl.List(pl.String), "labels": pl.List(pl.String),
     "catnos": pl.List(pl.String), "formats": pl.List(pl.String), "format_descriptions": pl.List(pl.String),
     "genres": pl.List(pl.String), "styles": pl.List(pl.String), "thumb": pl.String, "cover": pl.String,
+    # The owner's custom field values, only those of fields they publish (nothing else is ever stored).
+    "notes": pl.List(pl.Struct({"field_id": pl.Int64, "value": pl.String})),
 }
 _SUFFIX = re.compile(r" \(\d+\)$")
 
@@ -41,8 +43,18 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str) and v] if isinstance(value, list) else []
 
 
-def row_of(item: dict[str, Any]) -> dict[str, Any]:
-    """One Discogs collection item -> one table row; BadItem when Discogs sent something unusable."""
+def _notes(item: dict[str, Any], keep_fields: frozenset[int]) -> list[dict[str, Any]]:
+    """The item's values of the fields in `keep_fields`; every other field's value is dropped here."""
+    notes = item.get("notes") if keep_fields else None
+    return [{"field_id": n["field_id"], "value": n["value"]} for n in notes or []
+            if isinstance(n, dict) and n.get("field_id") in keep_fields and isinstance(n.get("value"), str)
+            and n["value"].strip()]
+
+
+def row_of(item: dict[str, Any], keep_fields: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """One Discogs collection item -> one table row; BadItem when Discogs sent something unusable.
+
+    Custom field values are kept for the field ids in `keep_fields` only (the fields the owner publishes)."""
     release_id = item.get("id") if isinstance(item, dict) else None
     info = item.get("basic_information") if isinstance(item, dict) else None
     instance_id = item.get("instance_id") if isinstance(item, dict) else None
@@ -83,6 +95,7 @@ def row_of(item: dict[str, Any]) -> dict[str, Any]:
         "styles": _strings(info.get("styles")),
         "thumb": str(info.get("thumb") or ""),
         "cover": str(info.get("cover_image") or ""),
+        "notes": _notes(item, keep_fields),
     })
 
 
@@ -93,7 +106,15 @@ def _repaired_row(row: dict[str, Any]) -> dict[str, Any]:
             row[key] = repaired(value)
         elif isinstance(value, list):
             row[key] = [repaired(v) if isinstance(v, str) else v for v in value]
+    for note in row["notes"]:
+        note["value"] = repaired(note["value"])
     return row
+
+
+def aligned(table: pl.DataFrame) -> pl.DataFrame:
+    """A table stored by an older version, with the columns added since (empty) and in SCHEMA's order."""
+    missing = [pl.lit(None, dtype).alias(name) for name, dtype in SCHEMA.items() if name not in table.columns]
+    return table.with_columns(missing).select(list(SCHEMA)) if missing else table
 
 
 def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:

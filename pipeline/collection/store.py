@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.atomic import replace_atomically, write_atomically
+from pipeline.collection.rows import aligned
 
 
 @dataclass
@@ -20,6 +21,12 @@ class SyncState:
     folder_count: int | None = None
     warnings: list[str] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # instance ids of unreadable items, counted as known
+    # What the owner publishes beyond the defaults, as Discogs named it at the last sync: field values are
+    # stored for `kept_fields` only; `folders` holds the names of the folders publishing needs (id -> name).
+    kept_fields: list[int] = field(default_factory=list)
+    fields: list[dict] = field(default_factory=list)  # the published fields: id, name, type, options
+    folders: dict[str, str] = field(default_factory=dict)
+    private_folders: list[int] = field(default_factory=list)
 
 
 class CollectionStore:
@@ -33,7 +40,7 @@ class CollectionStore:
 
     def load(self, user: str) -> pl.DataFrame | None:
         path = self.table_path(user)
-        return pl.read_parquet(path) if path.exists() else None
+        return aligned(pl.read_parquet(path)) if path.exists() else None
 
     def load_state(self, user: str) -> SyncState:
         path = self.dir / f"{user}.json"
@@ -41,7 +48,9 @@ class CollectionStore:
             return SyncState()
         data = json.loads(path.read_text(encoding="utf-8"))
         return SyncState(**{k: data.get(k) for k in ("synced_at", "reconciled_at", "folder_count")},
-                         warnings=data.get("warnings") or [], skipped=data.get("skipped") or [])
+                         warnings=data.get("warnings") or [], skipped=data.get("skipped") or [],
+                         kept_fields=data.get("kept_fields") or [], fields=data.get("fields") or [],
+                         folders=data.get("folders") or {}, private_folders=data.get("private_folders") or [])
 
     def save(self, user: str, table: pl.DataFrame, state: SyncState) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

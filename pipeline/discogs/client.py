@@ -22,7 +22,7 @@ from pipeline.discogs.errors import (
     TransientError,
 )
 from pipeline.discogs.ratelimit import ServerBudget, SharedRateLimiter, shared_limiter
-from pipeline.discogs.records import CollectionPage, Folder, Identity, Master, ShapeError
+from pipeline.discogs.records import CollectionField, CollectionPage, Folder, Identity, Master, ShapeError
 from pipeline.errors import ConfigError
 
 SORT_KEYS = ("label", "artist", "title", "catno", "format", "rating", "added", "year")
@@ -139,6 +139,16 @@ class DiscogsClient:
             raise MalformedResponseError(f"{self._who()}GET {path}: response lacks 'folders'", path=path,
                                          user=self.user)
         return [self._parse(Folder.parse, f, path) for f in folders]
+
+    def collection_fields(self, username: str) -> list[CollectionField]:
+        """The custom fields of the collection (all of them with the owner's token)."""
+        path = f"/users/{username}/collection/fields"
+        data = self.get_json(path)
+        fields = data.get("fields") if isinstance(data, dict) else None
+        if not isinstance(fields, list):
+            raise MalformedResponseError(f"{self._who()}GET {path}: response lacks 'fields'", path=path,
+                                         user=self.user)
+        return [self._parse(CollectionField.parse, f, path) for f in fields]
 
     def folder(self, username: str, folder_id: int = 0) -> Folder:
         path = f"/users/{username}/collection/folders/{folder_id}"

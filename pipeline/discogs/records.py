@@ -42,6 +42,24 @@ class Folder:
 
 
 @dataclass(frozen=True)
+class CollectionField:
+    """One custom field of a collection (Media Condition, Notes, the owner's own); `options` for dropdowns."""
+
+    id: int
+    name: str
+    type: str  # "dropdown" or "textarea"
+    options: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, data: Any) -> CollectionField:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("name"), str):
+            raise ShapeError("field lacks an integer 'id' or a 'name'")
+        options = data.get("options") if isinstance(data.get("options"), list) else []
+        return cls(data["id"], data["name"], str(data.get("type") or "textarea"),
+                   tuple(str(o) for o in options if isinstance(o, str)))
+
+
+@dataclass(frozen=True)
 class CollectionPage:
     """One page of a folder's releases; `items` is the folder's total, as Discogs counts it."""
 

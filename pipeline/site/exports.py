@@ -9,13 +9,17 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.collection.published import FIELD_PREFIX, extra_columns
+
 EXPORT_COLUMNS = ("instance_id", "release_id", "master_id", "artist", "title", "year", "original_year", "genres",
                   "styles", "formats", "format_descriptions", "labels", "catno", "date_added", "rating")
 JOIN = "; "
 
 
 def export_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
-    """One row per collection instance, newest first; multi-valued fields as lists (the CSV joins them)."""
+    """One row per collection instance, newest first; multi-valued fields as lists (the CSV joins them).
+    A published folder and published custom fields follow, named as on Discogs."""
+    extras = extra_columns(table)
     rows = []
     for r in table.sort("added_at", descending=True).iter_rows(named=True):
         rows.append({
@@ -27,6 +31,9 @@ def export_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
             "labels": r["labels"] or [], "catno": r["catnos"] or [],
             "date_added": r["date_added"], "rating": r["rating"],
         })
+        # A field named like a column above ("title") keeps its prefix rather than overwrite it.
+        rows[-1].update({column.removeprefix(FIELD_PREFIX) if column.removeprefix(FIELD_PREFIX) not in rows[-1]
+                         else column: r[column] for column in extras})
     return rows
 
 
@@ -52,7 +59,7 @@ def export_csv(rows: list[dict[str, Any]]) -> bytes:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(list(rows[0]) if rows else EXPORT_COLUMNS)
     writer.writerows([_cell(v) for v in row.values()] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -70,9 +77,10 @@ RELEASE_COLUMNS = ("instance_id", "release_id", "artist", "title", "year", "orig
 
 
 def _json_value(column: str) -> pl.Expr:
-    """The column's values as JSON text, encoded by Polars (a struct of one field, its braces cut off)."""
-    encoded = pl.struct(pl.col(column)).struct.json_encode()
-    return encoded.str.strip_prefix(json.dumps({column: 0}, separators=(",", ":"))[:-2]).str.strip_suffix("}")
+    """The column's values as JSON text, encoded by Polars (a struct of one field, its braces cut off; the
+    field has a fixed name, so a published field called anything, accents included, cuts the same)."""
+    encoded = pl.struct(pl.col(column).alias("v")).struct.json_encode()
+    return encoded.str.strip_prefix('{"v":').str.strip_suffix("}")
 
 
 def releases_json(table: pl.DataFrame, limit: int | None = None) -> bytes:
@@ -84,8 +92,9 @@ def releases_json(table: pl.DataFrame, limit: int | None = None) -> bytes:
     Each row's array is assembled inside Polars: converting list columns to Python objects first
     took eight times as long at 100,000 items.
     """
+    columns = [*RELEASE_COLUMNS, *extra_columns(table)]
     parts: list[pl.Expr] = [pl.lit("[")]
-    for position, column in enumerate(RELEASE_COLUMNS):
+    for position, column in enumerate(columns):
         parts += [pl.lit(",")] if position else []
         parts.append(_json_value(column))
     parts.append(pl.lit("]"))
@@ -93,6 +102,6 @@ def releases_json(table: pl.DataFrame, limit: int | None = None) -> bytes:
     if limit is not None:
         ordered = ordered.head(limit)
     rows = ",".join(ordered.select(pl.concat_str(parts).alias("row"))["row"].to_list())
-    head = json.dumps({"version": 1, "columns": list(RELEASE_COLUMNS), "total": table.height},
+    head = json.dumps({"version": 1, "columns": columns, "total": table.height},
                       separators=(",", ":"))[:-1]
     return f'{head},"rows":[{rows}]}}'.encode()

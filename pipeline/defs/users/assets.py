@@ -15,6 +15,7 @@ from pydantic import Field
 
 from pipeline import progress
 from pipeline.atomic import write_atomically
+from pipeline.collection.published import field_entries, published, resolve_fields, resolve_private_folders
 from pipeline.defs.resources import DiscogsAccess, StateStores
 from pipeline.defs.users import checks
 from pipeline.defs.users.partitions import USERS
@@ -47,24 +48,38 @@ def _progress_in_log(context: dg.AssetExecutionContext, user: str):
     return progress.listening(progress.LineReporter(context.log.info, user=user, every=30.0))
 
 
-@dg.asset(partitions_def=USERS, pool=POOL, group_name="discogs", check_specs=[checks.SIZE_MATCHES_DISCOGS])
+@dg.asset(partitions_def=USERS, pool=POOL, group_name="discogs",
+          check_specs=[checks.SIZE_MATCHES_DISCOGS, checks.PUBLISHED_FIELDS_EXIST])
 def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: DiscogsAccess) -> dg.MaterializeResult:
     """A user's whole Discogs collection (folder 0), synced with their own tokens.
 
     The first sync reads every page (100 items each); later runs read the newest page, plus the pages
-    that hold changes; a full reconciliation runs at most once per `reconcile_hours`.
+    that hold changes; a full reconciliation runs at most once per `reconcile_hours`. Folder names and
+    custom fields cost one request each, only when the user's `publish:` choices need them.
     """
     started = time.monotonic()
     name = context.partition_key
     _refuse_private(context, stores)
     user = stores.user(name)
     store = stores.collections()
+    publish = user.publish
     with discogs.client(user, stores) as client, _progress_in_log(context, name):
         before = client.stats.snapshot()
+        fields, missing = (resolve_fields(publish.fields, client.collection_fields(user.discogs_username))
+                           if publish.fields else ([], []))
+        folders = client.folders(user.discogs_username) if publish.needs_folders else []
+        private = resolve_private_folders(publish.private_folders, folders, name) if publish.private_folders else []
         result = sync_collection(client, name, user.discogs_username, store.load(name), store.load_state(name),
-                                 reconcile_after=discogs.reconcile_after)
+                                 reconcile_after=discogs.reconcile_after,
+                                 keep_fields=frozenset(f.id for f in fields))
         usage = _usage(before, client.stats)
+    result.state.fields = field_entries(fields)
+    result.state.folders = {str(f.id): f.name for f in folders if f.id != 0} if publish.folders else {}
+    result.state.private_folders = private
     store.save(name, result.table, result.state)
+    for field in missing:
+        context.log.warning(f"user {name!r}: users.yaml publishes the field {field!r}, which their Discogs "
+                            "collection does not have; nothing is published for it")
     for warning in result.warnings:
         context.log.warning(warning)
     return dg.MaterializeResult(
@@ -73,7 +88,8 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
                   "duration_seconds": round(time.monotonic() - started, 2)},
         # unreadable items count as present: they are remembered from earlier syncs too
         check_results=[checks.size_matches_discogs(result.table.height, len(result.skipped),
-                                                   result.state.folder_count)],
+                                                   result.state.folder_count),
+                       checks.published_fields_exist(missing, [f.name for f in fields])],
     )
 
 
@@ -124,7 +140,10 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
         raise dg.Failure(f"user {name!r} has no synced collection yet; materialize `collection` first")
     with stores.master_cache() as cache:
         frame = enriched(table, cache.frame(table["master_id"].to_list()))
-    synced_at = stores.collections().load_state(name).synced_at
+    state = stores.collections().load_state(name)
+    # From here on only what the owner publishes: private folders out, chosen folders and fields in.
+    frame = published(frame, state, stores.user(name).publish)
+    synced_at = state.synced_at
     path, marker = stores.stats_json(name), stores.stats_fingerprint(name)
     current = fingerprint(frame)
     unchanged = (path.is_file() and stores.stats_parquet(name).is_file() and marker.is_file()

@@ -16,6 +16,19 @@ COVERAGE = dg.AssetCheckSpec(
     description=f"At least {COVERAGE_TARGET:.0%} of items with a master are enriched (a warning below that).")
 
 
+PUBLISHED_FIELDS_EXIST = dg.AssetCheckSpec(
+    "published_fields_exist", asset="collection",
+    description="Every custom field users.yaml publishes for this user exists in their Discogs collection "
+                "(a misspelt one publishes nothing).")
+
+
+def published_fields_exist(missing: list[str], published: list[str]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=PUBLISHED_FIELDS_EXIST.name, passed=not missing,
+                               severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"missing": ", ".join(missing) or "none",
+                                         "published": ", ".join(published) or "none"})
+
+
 def size_matches_discogs(stored: int, skipped: int, discogs_count: int) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=SIZE_MATCHES_DISCOGS.name, passed=stored + skipped == discogs_count,
                                metadata={"stored": stored, "skipped_bad_items": skipped,
