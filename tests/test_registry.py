@@ -99,3 +99,27 @@ def test_unknown_user_lists_who_is_registered():
     users = parse_users("users:\n  - name: ann\n    discogs_username: a\n    visibility: public\n")
     with pytest.raises(SiteError, match=r"no user named 'bob' is registered \(registered: ann\)"):
         find_user(users, "bob")
+
+
+def test_publishing_choices_are_read_and_each_mistake_is_named_with_its_line():
+    entry = "users:\n  - name: vera\n    discogs_username: v\n    visibility: public\n    publish:\n"
+    vera = parse_users(entry + "      folders: true\n      private_folders: [To sell, 2001]\n"
+                               "      fields: [Media Condition]\n")[0]
+    assert (vera.publish.folders, vera.publish.private_folders, vera.publish.fields) == (
+        True, ("To sell", 2001), ("Media Condition",))
+    assert parse_users(entry.removesuffix("    publish:\n"))[0].publish.needs_folders is False  # nothing by default
+    with pytest.raises(RegistryError) as raised:
+        parse_users(entry + "      folders: sometimes\n      private_folders: [To sell, to SELL, All, 0]\n"
+                            "      fields: Media Condition\n      value: true\n")
+    assert raised.value.problems == [
+        "users.yaml:6: users[0] ('vera').publish.folders: must be true or false, got a str",
+        "users.yaml:7: users[0] ('vera').publish.private_folders: 'to SELL' is named twice (first on line 7)",
+        "users.yaml:7: users[0] ('vera').publish.private_folders: 'All' holds every record: use visibility: "
+        "private to publish nothing",
+        "users.yaml:7: users[0] ('vera').publish.private_folders: 0 is not a folder id (folder 0 is 'All': use "
+        "visibility: private to publish nothing)",
+        "users.yaml:8: users[0] ('vera').publish.fields: must be a list, got a str",
+        "users.yaml:9: users[0] ('vera').publish.value: unknown choice (expected folders: true or false: folder "
+        "names as a list filter; private_folders: a list of folder names or ids left out of every page; fields: "
+        "a list of custom field names to publish)",
+    ]

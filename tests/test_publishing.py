@@ -1,0 +1,133 @@
+"""What a collector chooses to publish (users.yaml `publish:`), built over real HTTP against the fake API.
+
+A private folder's items and unpublished custom fields reach no file under output/ and no stored
+table; published folders and fields arrive whole, checked against the world's own items; each choice
+costs the requests it must (one for folder names, one for fields) and nothing when it is not made.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline.build import build, open_instance
+from pipeline.fakes.discogs import FakeDiscogs, generate_world
+from tests.conftest import register, settings_for
+
+USERS = """users:
+  - name: al
+    discogs_username: alice
+    visibility: public
+    publish:
+      folders: true
+      private_folders: [box in the ATTIC]
+      fields: [Media Condition, sleeve condition]
+  - name: ob
+    discogs_username: obi
+    visibility: public
+"""
+PRIVATE_FOLDER = 2002  # "Box in the attic" in generated worlds
+CONDITIONS = {1: "field:Media Condition", 2: "field:Sleeve Condition"}
+
+
+@pytest.fixture
+def built(tmp_path):
+    world = generate_world("alice:230,obi:120", catalog_size=600)
+    register(tmp_path, USERS, {"al": "alice", "ob": "obi"})
+    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+        settings = settings_for(tmp_path, fake)
+        instance = open_instance(tmp_path / "dagster")
+        outcomes, published = build(settings, instance=instance, report=lambda _: None)
+        assert published and all(o.ok for o in outcomes), [o.error for o in outcomes]
+        yield world, fake, settings, instance
+
+
+def _files(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _releases(settings, user: str = "al") -> list[dict]:
+    data = json.loads((Path(settings.site.output_dir) / "u" / user / "collection" / "releases.json").read_text())
+    return [dict(zip(data["columns"], row, strict=True)) for row in data["rows"]]
+
+
+def _note(item: dict, field_id: int) -> str | None:
+    return next((n["value"] for n in item.get("notes", []) if n["field_id"] == field_id), None)
+
+
+def test_a_private_folder_and_unpublished_fields_reach_no_published_file_nor_the_stored_table(built):
+    world, _, settings, _ = built
+    items = world.items("alice")
+    hidden = [i for i in items if i["folder_id"] == PRIVATE_FOLDER]
+    shown = [i for i in items if i["folder_id"] != PRIVATE_FOLDER]
+    assert hidden and shown
+    others = {i["basic_information"]["title"] for i in [*shown, *world.items("obi")]}  # obi hides nothing
+    secret_titles = {i["basic_information"]["title"] for i in hidden} - others
+    # Values of fields alice does not publish: Notes (3) and Price paid (4), wherever the item is.
+    secret_values = {_note(i, f) for i in items for f in (3, 4)} - {None}
+    assert secret_titles and any(v.startswith("€") for v in secret_values) and len(secret_values) > 5
+    for path, data in _files(Path(settings.site.output_dir)).items():
+        text = data.decode("utf-8", errors="replace")
+        leaked = [str(i["instance_id"]) for i in hidden if str(i["instance_id"]) in text]
+        leaked += [t for t in secret_titles | secret_values if t in text]
+        leaked += ["Box in the attic"] if "box in the attic" in text.lower() else []
+        assert not leaked, (path, leaked[:5])
+    # The stored table keeps the published fields' values only (private folders' items stay: the count check
+    # needs them, and the state is sealed before any cache sees it).
+    stored = pl.read_parquet(Path(settings.stores.state_dir) / "collections" / "al.parquet")
+    assert {n["field_id"] for notes in stored["notes"].to_list() for n in notes or []} == {1, 2}
+    for path, data in _files(Path(settings.stores.state_dir)).items():
+        assert not any(v.encode() in data for v in secret_values), path
+    # What is published: every other item, with its folder's name and its conditions as Discogs holds them.
+    rows = {r["instance_id"]: r for r in _releases(settings)}
+    assert set(rows) == {i["instance_id"] for i in shown}
+    names = {1: "Uncategorized", 2001: "Shelf A"}
+    for item in shown:
+        row = rows[item["instance_id"]]
+        assert row["folder"] == names[item["folder_id"]]
+        assert {f: row[c] for f, c in CONDITIONS.items()} == {f: _note(item, f) for f in CONDITIONS}
+    collection = Path(settings.site.output_dir) / "u" / "al" / "collection"
+    exported = list(csv.DictReader(io.StringIO((collection / "export.csv").read_text(encoding="utf-8-sig"))))
+    assert len(exported) == len(shown) and {"folder", "Media Condition", "Sleeve Condition"} <= set(exported[0])
+    stats = json.loads((collection / "stats.json").read_text())
+    assert stats["totals"]["items"] == len(shown)
+
+
+def test_folders_and_fields_cost_one_request_each_and_only_for_who_publishes_them(built):
+    _, fake, settings, instance = built
+    for round_ in ("first", "unchanged"):
+        if round_ == "unchanged":
+            fake.reset_log()
+            outcomes, _ = build(settings, instance=instance, report=lambda _: None)
+            assert all(o.ok for o in outcomes)
+        paths = [s.path for s in fake.requests()]
+        assert paths.count("/users/alice/collection/folders") == 1, round_
+        assert paths.count("/users/alice/collection/fields") == 1, round_
+        assert not [p for p in paths if p in ("/users/obi/collection/folders", "/users/obi/collection/fields")]
+    assert [p for p in paths if p.startswith("/users/obi")] == ["/users/obi/collection/folders/0/releases"]
+
+
+def test_a_change_of_choice_rereads_every_row_and_a_misspelt_private_folder_publishes_nothing(built):
+    world, _, settings, instance = built
+    users = Path(settings.stores.users_file)
+    users.write_text(users.read_text().replace("fields: [Media Condition, sleeve condition]", "fields: [Notes]"))
+    outcomes, _ = build(settings, instance=instance, report=lambda _: None)
+    assert all(o.ok for o in outcomes)
+    rows = _releases(settings)
+    assert "field:Notes" in rows[0] and not set(CONDITIONS.values()) & set(rows[0])
+    notes = {i["instance_id"]: _note(i, 3) for i in world.items("alice")}
+    assert {r["instance_id"]: r["field:Notes"] for r in rows} == {i: notes[i] for i in (r["instance_id"] for r in rows)}
+    stored = pl.read_parquet(Path(settings.stores.state_dir) / "collections" / "al.parquet")
+    assert {n["field_id"] for notes_ in stored["notes"].to_list() for n in notes_ or []} == {3}
+    # A private folder Discogs does not have: the user fails with one line naming it; nothing new is published.
+    users.write_text(users.read_text().replace("[box in the ATTIC]", "[Box in teh attic]"))
+    lines: list[str] = []
+    outcomes, published = build(settings, instance=instance, report=lines.append)
+    failed = {o.name: o.error for o in outcomes if not o.ok}
+    assert list(failed) == ["al"] and "'Box in teh attic'" in failed["al"] and "Shelf A" in failed["al"]
+    assert any(line.startswith("al: FAILED") and "\n" not in line for line in lines)
