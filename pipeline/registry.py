@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +41,11 @@ class Publishing:
     folders: bool = False                       # folder names as a filter on the list
     private_folders: tuple[str | int, ...] = ()  # folder names (any case) or ids left out of everything
     fields: tuple[str, ...] = ()                # custom fields (by name, any case) whose values are published
+
+    @property
+    def key(self) -> str:
+        """These choices as one stable text: pages staged under other choices are never published."""
+        return json.dumps([self.folders, sorted(map(str, self.private_folders)), sorted(self.fields)])
 
     @property
     def needs_folders(self) -> bool:

@@ -131,3 +131,22 @@ def test_a_change_of_choice_rereads_every_row_and_a_misspelt_private_folder_publ
     failed = {o.name: o.error for o in outcomes if not o.ok}
     assert list(failed) == ["al"] and "'Box in teh attic'" in failed["al"] and "Shelf A" in failed["al"]
     assert any(line.startswith("al: FAILED") and "\n" not in line for line in lines)
+
+
+def test_pages_staged_under_other_choices_are_not_published_while_the_sync_fails(built):
+    world, _, settings, instance = built
+    users, output = Path(settings.stores.users_file), Path(settings.site.output_dir)
+    shelf = {i["instance_id"] for i in world.items("alice") if i["folder_id"] == 2001}
+    assert shelf and shelf <= {r["instance_id"] for r in _releases(settings)}
+    # "Shelf A" becomes private while alice's token no longer works: her staged pages show it.
+    users.write_text(users.read_text().replace("[box in the ATTIC]", "[box in the ATTIC, Shelf A]"))
+    world.revoke("alice")
+    lines: list[str] = []
+    outcomes, published = build(settings, instance=instance, report=lines.append)
+    assert published and [o.name for o in outcomes if not o.ok] == ["al"]
+    assert not (output / "u" / "al").exists() and (output / "u" / "ob" / "collection" / "releases.json").is_file()
+    assert any("'al'" in line and "publishing choices changed" in line for line in lines)
+    world.personal_tokens["fake-token-alice"] = "alice"  # access restored: the next build publishes her again
+    outcomes, _ = build(settings, instance=instance, report=lambda _: None)
+    assert all(o.ok for o in outcomes)
+    assert not shelf & {r["instance_id"] for r in _releases(settings)}

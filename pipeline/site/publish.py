@@ -27,7 +27,7 @@ from pipeline.site.feeds import site_feed
 from pipeline.site.output_guard import check_output_dir, mark
 from pipeline.site.paths import page_path, user_dir
 from pipeline.site.render import context, environment, user_pages
-from pipeline.site.staging import read_staged
+from pipeline.site.staging import DEFAULT_CHOICES, read_staged
 from pipeline.site.static_files import site_assets
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,14 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
             wanted.update(p for p in (output / "u" / directory).rglob("*") if p.is_file())
             continue
         if staged is None:
+            continue
+        if staged.entry.get("publish", DEFAULT_CHOICES) != user.publish.key:
+            # Staged before their `publish:` choices changed (their sync since failed): publishing it could
+            # show a folder they now keep private. Left out, their old pages with it, until a sync succeeds.
+            problem = (f"user {user.name!r}: publishing choices changed since their last successful sync; "
+                       "their pages are left out until it succeeds")
+            log.warning(problem)
+            summary.warnings.append(problem)
             continue
         files = {f"collection/{name}": data for name, data in staged.files.items()}
         card = card_for(user.label, staged.stats, staging / user.name)

@@ -20,6 +20,7 @@ import polars as pl
 from filelock import FileLock
 
 from pipeline.atomic import write_atomically
+from pipeline.registry import Publishing
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
 from pipeline.site.feeds import recent
 
@@ -51,12 +52,17 @@ def staged_lock(staging: Path, name: str) -> Iterator[None]:
         yield
 
 
+DEFAULT_CHOICES = Publishing().key  # what pages staged before `publish:` existed were made under
+
+
 def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: Path, *,
-               fingerprint: str = "") -> Path:
+               fingerprint: str = "", choices: str = DEFAULT_CHOICES) -> Path:
     """Write the user's data into `staging/<name>/`, replacing what was there; returns that directory.
 
     Each render writes a directory of its own and swaps it in under the user's lock: two renders of
     one user never trip over each other, and a publish reads either the old data or the new.
+    `choices` (their users.yaml `publish:` choices, as `Publishing.key`) goes with the data: a publish
+    under other choices leaves these pages out.
     """
     target = staging / name
     fresh = staging / f".{name}.{uuid.uuid4().hex}.new"
@@ -73,8 +79,8 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
         newest = table.sort("added_at", descending=True).head(4)
         rows = newest.select("thumb", "release_id", "artist", "title").to_dicts()
         (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
-                                                      "last_synced": stats["totals"]["last_synced"]}),
-                                          encoding="utf-8")
+                                                      "last_synced": stats["totals"]["last_synced"],
+                                                      "publish": choices}), encoding="utf-8")
         if fingerprint:
             (fresh / FINGERPRINT).write_text(fingerprint, encoding="utf-8")
         with staged_lock(staging, name):
@@ -88,7 +94,8 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
     return target
 
 
-def restage_sync_time(name: str, stats: dict[str, Any], fingerprint: str, staging: Path) -> bool:
+def restage_sync_time(name: str, stats: dict[str, Any], fingerprint: str, staging: Path,
+                      choices: str = DEFAULT_CHOICES) -> bool:
     """When the staged data was made from data with this fingerprint, write only the new stats (the sync
     time moved) and return True; False when the user must be staged afresh."""
     with staged_lock(staging, name):
@@ -98,6 +105,7 @@ def restage_sync_time(name: str, stats: dict[str, Any], fingerprint: str, stagin
             return False
         entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
         entry["last_synced"] = stats["totals"]["last_synced"]
+        entry["publish"] = choices  # the same data under choices that change nothing in it (an empty folder)
         write_atomically(source / "collection" / "stats.json", json.dumps(stats, ensure_ascii=False).encode())
         write_atomically(source / "entry.json", json.dumps(entry).encode())
     return True

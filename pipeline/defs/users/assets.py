@@ -176,10 +176,11 @@ def user_pages(context: dg.AssetExecutionContext, stores: StateStores) -> dg.Mat
     _refuse_private(context, stores)
     stats = json.loads(stores.stats_json(name).read_text(encoding="utf-8"))
     current = stores.stats_fingerprint(name).read_text(encoding="utf-8")
-    if restage_sync_time(name, stats, current, stores.pages_staging):  # same data as staged: no re-render
+    choices = stores.user(name).publish.key
+    if restage_sync_time(name, stats, current, stores.pages_staging, choices):  # same data: no re-render
         return dg.MaterializeResult(metadata={"items": stats["totals"]["items"], "rendered": False,
                                               "staged": dg.MetadataValue.path(str(stores.pages_staging / name))})
     frame = pl.read_parquet(stores.stats_parquet(name))
-    target = stage_user(name, frame, stats, stores.pages_staging, fingerprint=current)
+    target = stage_user(name, frame, stats, stores.pages_staging, fingerprint=current, choices=choices)
     return dg.MaterializeResult(metadata={"items": frame.height, "rendered": True,
                                           "staged": dg.MetadataValue.path(str(target))})
