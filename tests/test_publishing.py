@@ -17,6 +17,7 @@ import pytest
 
 from pipeline.build import build, open_instance
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
+from tests.browser import serve, settled
 from tests.conftest import register, settings_for
 
 USERS = """users:
@@ -119,9 +120,9 @@ def test_a_change_of_choice_rereads_every_row_and_a_misspelt_private_folder_publ
     outcomes, _ = build(settings, instance=instance, report=lambda _: None)
     assert all(o.ok for o in outcomes)
     rows = _releases(settings)
-    assert "field:Notes" in rows[0] and not set(CONDITIONS.values()) & set(rows[0])
+    assert "text:Notes" in rows[0] and not set(CONDITIONS.values()) & set(rows[0])
     notes = {i["instance_id"]: _note(i, 3) for i in world.items("alice")}
-    assert {r["instance_id"]: r["field:Notes"] for r in rows} == {i: notes[i] for i in (r["instance_id"] for r in rows)}
+    assert {r["instance_id"]: r["text:Notes"] for r in rows} == {i: notes[i] for i in (r["instance_id"] for r in rows)}
     stored = pl.read_parquet(Path(settings.stores.state_dir) / "collections" / "al.parquet")
     assert {n["field_id"] for notes_ in stored["notes"].to_list() for n in notes_ or []} == {3}
     # A private folder Discogs does not have: the user fails with one line naming it; nothing new is published.
@@ -150,3 +151,41 @@ def test_pages_staged_under_other_choices_are_not_published_while_the_sync_fails
     outcomes, _ = build(settings, instance=instance, report=lambda _: None)
     assert all(o.ok for o in outcomes)
     assert not shelf & {r["instance_id"] for r in _releases(settings)}
+
+
+def test_published_folders_and_conditions_are_list_filters_that_count_what_the_data_says(built, page):
+    world, _, settings, _ = built
+    shown = [i for i in world.items("alice") if i["folder_id"] != PRIVATE_FOLDER]
+    with serve(Path(settings.site.output_dir)) as url:
+        page.goto(url + "u/al/collection/all/")
+        page.wait_for_selector("html[data-list-ready]")
+        settled(page)
+        folders = page.locator('select[name="folder"] option').evaluate_all(
+            "os => os.filter(o => o.value).map(o => [o.value, o.textContent])")
+        assert folders == [["Shelf A", f"Shelf A ({sum(i['folder_id'] == 2001 for i in shown):,})"],
+                           ["Uncategorized", f"Uncategorized ({sum(i['folder_id'] == 1 for i in shown):,})"]]
+        grade = "Very Good Plus (VG+)"
+        graded = [i for i in shown if _note(i, 1) == grade]
+        page.locator('select[name="field:Media Condition"]').select_option(grade)
+        settled(page)
+        assert int(page.get_by_test_id("result-count").inner_text()) == len(graded) > 0
+        assert "field%3AMedia+Condition=Very+Good" in page.url or "field:Media+Condition=Very+Good" in page.url
+        # Turned round and combined with a folder: everything on Shelf A but VG+ copies.
+        page.get_by_role("checkbox", name="Exclude the chosen Media Condition").check()
+        page.locator('select[name="folder"]').select_option("Shelf A")
+        settled(page)
+        expected = [i for i in shown if i["folder_id"] == 2001 and _note(i, 1) != grade]
+        assert int(page.get_by_test_id("result-count").inner_text()) == len(expected)
+        assert page.get_by_role("button", name=f"Remove the filter Media Condition: not {grade}").is_visible()
+        # The larger view names the folder and the conditions.
+        first = page.locator("#releases button[data-open]").first
+        instance = int(first.get_attribute("data-open"))
+        first.click()
+        item = next(i for i in shown if i["instance_id"] == instance)
+        facts = dict(zip(page.locator("#release-view dt").all_inner_texts(),
+                         page.locator("#release-view dd").all_inner_texts(), strict=True))
+        assert facts["Folder"] == "Shelf A" and facts.get("Media Condition") == _note(item, 1)
+        # Someone who publishes nothing gets none of these filters.
+        page.goto(url + "u/ob/collection/all/")
+        page.wait_for_selector("html[data-list-ready]")
+        assert page.locator('select[name="folder"]').count() == 0

@@ -17,7 +17,9 @@ from pipeline.discogs.records import CollectionField, Folder
 from pipeline.errors import SiteError
 from pipeline.registry import Publishing
 
-FIELD_PREFIX = "field:"  # a published field's column: "field:Media Condition"
+# A published field's column: "field:Media Condition" for a dropdown (a filter on the list, with counts),
+# "text:Notes" for free text (searched with the rest).
+FIELD_PREFIX, TEXT_PREFIX = "field:", "text:"
 EXTRA_COLUMNS = ("folder",)
 
 
@@ -58,21 +60,31 @@ def field_entries(fields: list[CollectionField]) -> list[dict]:
 def published(frame: pl.DataFrame, state: SyncState, publish: Publishing) -> pl.DataFrame:
     """The rows and columns the owner publishes: items of private folders left out (and, while private
     folders are set, items whose folder is unknown), `folder` named when folders are published, one
-    `field:<name>` column per published field; the stored field values themselves never pass."""
+    `field:<name>` (dropdown) or `text:<name>` column per published field; the stored values never pass."""
     if publish.private_folders:
         frame = frame.filter(pl.col("folder_id").is_not_null() & ~pl.col("folder_id").is_in(state.private_folders))
     if publish.folders:
         names = {int(k): v for k, v in state.folders.items()}
         frame = frame.with_columns(folder=pl.col("folder_id").replace_strict(
             names, default=None, return_dtype=pl.String).fill_null(pl.format("Folder {}", pl.col("folder_id"))))
-    kept = {f["id"]: f["name"] for f in state.fields if f["id"] in state.kept_fields}
-    for field_id, name in kept.items():
+    kept = {f["id"]: (f["name"], f.get("type")) for f in state.fields if f["id"] in state.kept_fields}
+    for field_id, (name, kind) in kept.items():
         value = (pl.col("notes").list.eval(pl.element().filter(pl.element().struct.field("field_id") == field_id)
                                            .struct.field("value")).list.first())
-        frame = frame.with_columns(value.alias(f"{FIELD_PREFIX}{name}"))
+        frame = frame.with_columns(value.alias(f"{FIELD_PREFIX if kind == 'dropdown' else TEXT_PREFIX}{name}"))
     return frame.drop("notes")
 
 
 def extra_columns(frame: pl.DataFrame) -> list[str]:
     """The published folder and field columns a table carries, in a stable order."""
-    return [c for c in frame.columns if c in EXTRA_COLUMNS or c.startswith(FIELD_PREFIX)]
+    return [c for c in frame.columns if c in EXTRA_COLUMNS or c.startswith((FIELD_PREFIX, TEXT_PREFIX))]
+
+
+def facet_columns(frame: pl.DataFrame) -> list[str]:
+    """The published columns the list offers as filters: the folder and dropdown fields."""
+    return [c for c in extra_columns(frame) if not c.startswith(TEXT_PREFIX)]
+
+
+def shown_name(column: str) -> str:
+    """A published column as people name it: "Media Condition", "folder"."""
+    return column.removeprefix(FIELD_PREFIX).removeprefix(TEXT_PREFIX)

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.collection.published import FIELD_PREFIX, extra_columns
+from pipeline.collection.published import extra_columns, facet_columns, shown_name
 
 EXPORT_COLUMNS = ("instance_id", "release_id", "master_id", "artist", "title", "year", "original_year", "genres",
                   "styles", "formats", "format_descriptions", "labels", "catno", "date_added", "rating")
@@ -32,8 +32,8 @@ def export_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
             "date_added": r["date_added"], "rating": r["rating"],
         })
         # A field named like a column above ("title") keeps its prefix rather than overwrite it.
-        rows[-1].update({column.removeprefix(FIELD_PREFIX) if column.removeprefix(FIELD_PREFIX) not in rows[-1]
-                         else column: r[column] for column in extras})
+        rows[-1].update({shown_name(column) if shown_name(column) not in rows[-1] else column: r[column]
+                         for column in extras})
     return rows
 
 
@@ -102,6 +102,6 @@ def releases_json(table: pl.DataFrame, limit: int | None = None) -> bytes:
     if limit is not None:
         ordered = ordered.head(limit)
     rows = ",".join(ordered.select(pl.concat_str(parts).alias("row"))["row"].to_list())
-    head = json.dumps({"version": 1, "columns": columns, "total": table.height},
+    head = json.dumps({"version": 1, "columns": columns, "facets": facet_columns(table), "total": table.height},
                       separators=(",", ":"))[:-1]
     return f'{head},"rows":[{rows}]}}'.encode()

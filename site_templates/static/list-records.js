@@ -10,8 +10,13 @@
   // Spacing-blind for catalogue numbers: "SWCO 1762" and "SWCO-1762" are both "swco1762".
   const compact = (text) => words(text).replace(/ /g, "");
 
+  // What an owner chose to publish besides: their folder's name, custom fields ("field:" a dropdown,
+  // "text:" free text), each a column named after it.
+  const published = (name) => name === "folder" || name.startsWith("field:") || name.startsWith("text:");
+
   function toRecords(data) {
     const at = Object.fromEntries(data.columns.map((name, i) => [name, i]));
+    const extras = data.columns.filter(published);
     return data.rows.map((row, index) => {
       const list = (name) => (Array.isArray(row[at[name]]) ? row[at[name]] : []);
       const original = row[at.original_year] || 0;
@@ -36,6 +41,7 @@
         month: row[at.date_added] ? new Date(row[at.date_added]).toISOString().slice(0, 7) : "",
         added: String(row[at.date_added] || ""),
         copies: 1,  // how many records share its release id: counted over the whole list by the worker
+        extras: Object.fromEntries(extras.map((name) => [name, row[at[name]] == null ? "" : String(row[at[name]])])),
       };
     });
   }
@@ -49,5 +55,5 @@
     return data;
   });
 
-  scope.listRecords = { fold, words, compact, toRecords, load };
+  scope.listRecords = { fold, words, compact, toRecords, load, published };
 })(self);

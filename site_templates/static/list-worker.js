@@ -3,7 +3,8 @@
 // message with an id and a type), this answers with the same id; list.js is the only caller.
 "use strict";
 
-const FILTERS = ["genre", "style", "format", "detail", "decade", "rating"];
+// The selects; after loading, also the owner's published folder and dropdown fields (releases.json's "facets").
+let FILTERS = ["genre", "style", "format", "detail", "decade", "rating"];
 const LINKED = ["artist", "label", "year", "from", "to", "until"];
 const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
 let helpers = null;  // list-records.js, imported with the first message (its hashed name comes from the page)
@@ -22,9 +23,11 @@ const FACETS = {
   decade: (r, state) => decadeOf(yearOf(r, state)),
   rating: (r) => (r.rating ? [String(r.rating)] : []),
 };
+// A published facet holds one value per record (its folder, its Media Condition …), or none.
+const facetOf = (r, name, state) => (FACETS[name] ? FACETS[name](r, state) : (r.extras[name] ? [r.extras[name]] : []));
 const excluded = (state, name) => state.except.split(",").includes(name);
 // A facet holds when the record has the value, or, turned round, when it has not.
-const holds = (r, name, state) => FACETS[name](r, state).includes(state[name]) !== excluded(state, name);
+const holds = (r, name, state) => facetOf(r, name, state).includes(state[name]) !== excluded(state, name);
 
 const LINKED_MATCH = {
   artist: (r, value) => r.artists.includes(value),
@@ -38,7 +41,8 @@ const LINKED_MATCH = {
 // Built at the first search, not at load: a plain visit never pays for it.
 function searchKeys(r) {
   if (r.key === undefined) {
-    r.key = helpers.words([r.artist, r.title, ...r.labels, ...r.catnos].join("\n"));
+    const texts = Object.entries(r.extras).filter(([name]) => name.startsWith("text:")).map(([, value]) => value);
+    r.key = helpers.words([r.artist, r.title, ...r.labels, ...r.catnos, ...texts].join("\n"));
     r.compactKey = r.catnos.map(helpers.compact).join("\n");  // catalogue numbers, spacing-blind
   }
   return r;
@@ -109,7 +113,7 @@ function values(state) {
   const counted = Object.fromEntries(FILTERS.map((name) => [name, new Map()]));
   for (const r of records) {
     for (const name of FILTERS) {
-      for (const value of new Set(FACETS[name](r, state))) counted[name].set(value, (counted[name].get(value) || 0) + 1);
+      for (const value of new Set(facetOf(r, name, state))) counted[name].set(value, (counted[name].get(value) || 0) + 1);
     }
   }
   return Object.fromEntries(FILTERS.map((name) => [name, [...counted[name]]]));
@@ -152,7 +156,7 @@ async function narrowed(state, mine) {
     }
     if (fails > 1) continue;
     for (const name of fails ? [failed] : FILTERS) {
-      for (const value of new Set(FACETS[name](r, state))) counted[name].set(value, (counted[name].get(value) || 0) + 1);
+      for (const value of new Set(facetOf(r, name, state))) counted[name].set(value, (counted[name].get(value) || 0) + 1);
     }
   }
   return Object.fromEntries(FILTERS.map((name) => [name, [...counted[name]]]));
@@ -164,7 +168,11 @@ const ANSWERS = {
     return { rows: helpers.toRecords(data).slice(0, 48), total: Number(data.total) || data.rows.length };
   },
   async load({ url, state }) {
-    records = helpers.toRecords(await helpers.load(url));
+    const data = await helpers.load(url);
+    const published = (Array.isArray(data.facets) ? data.facets : [])
+      .filter((name) => typeof name === "string" && helpers.published(name) && data.columns.includes(name));
+    FILTERS = [...FILTERS.filter((name) => FACETS[name]), ...published];
+    records = helpers.toRecords(data);
     orders = {};
     const copies = new Map();
     for (const r of records) copies.set(r.release, (copies.get(r.release) || 0) + 1);
@@ -173,7 +181,7 @@ const ANSWERS = {
       byInstance.set(r.instance, r);
     }
     setTimeout(prepareSearch, 0);  // after this answer: the first rows come first
-    return { total: records.length, values: values(state) };
+    return { total: records.length, facets: published, values: values(state) };
   },
   // One page of the view: the records to draw, how many match, and the page corrected to the last one.
   query({ state, perPage }) {

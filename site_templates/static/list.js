@@ -7,7 +7,9 @@
 (function () {
   const PER_PAGE = { "": 25, covers: 48 };  // rows, and the cover wall
   // The selects: each counts its options and narrows the others; each can be turned round ("exclude").
+  // After loading, also the owner's published folder and dropdown fields (see addPublishedFacets).
   const FILTERS = ["genre", "style", "format", "detail", "decade", "rating"];
+  const BUILT_IN = FILTERS.length;
   // Filters matched by rule rather than picked from a list (typed, or opened by the dashboard's charts).
   const LINKED = { artist: "Artist", label: "Label", year: "Original year", from: "From year", to: "To year",
                    until: "Added by the end of" };
@@ -127,6 +129,38 @@
   const SELECTS = { genre: "Genre", style: "Style", format: "Format", detail: "Format detail", decade: "Decade",
                     rating: "Rating" };
   const NAMES = { ...SELECTS, ...LINKED };
+  const publishedName = (name) => (name === "folder" ? "Folder" : name.replace(/^(field|text):/, ""));
+
+  // A select (and its "exclude" box) for each facet the owner publishes: their folders, a dropdown field
+  // such as Media Condition. Built from releases.json's names with text nodes, like every other label.
+  function addPublishedFacets(names) {
+    const before = form.elements.artist.closest("label");
+    for (const name of names) {
+      const shown = publishedName(name);
+      const facet = document.createElement("div");
+      facet.className = "facet";
+      const label = text("label", "", `${shown} `);
+      const select = document.createElement("select");
+      select.name = name;
+      const any = document.createElement("option");
+      any.value = "";
+      any.textContent = `Any ${name === "folder" ? "folder" : shown}`;
+      select.append(any);
+      label.append(select);
+      const except = text("label", "except", " exclude");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.dataset.except = name;
+      box.disabled = true;
+      box.setAttribute("aria-label", `Exclude the chosen ${name === "folder" ? "folder" : shown}`);
+      except.prepend(box);
+      facet.append(label, except);
+      before.before(facet);
+      FILTERS.push(name);
+      SELECTS[name] = NAMES[name] = shown;
+      DEFAULTS[name] = "";
+    }
+  }
   const YEARS = { year: "Year of the pressing", from: "From pressing year", to: "To pressing year",
                   decade: "Decade of the pressing" };
   let chipsShown = null;
@@ -166,6 +200,7 @@
   const alphabetical = (a, b) => collator.compare(a, b);
   function fillSelects(values) {
     for (const name of ["genre", "style", "format", "detail"]) fillSelect(name, values[name], state[name], alphabetical);
+    for (const name of FILTERS.slice(BUILT_IN)) fillSelect(name, values[name] || [], state[name], alphabetical);
     fillSelect("decade", values.decade, state.decade, byDecade);
     fillSelect("rating", values.rating, state.rating, (a, b) => Number(b) - Number(a));
   }
@@ -479,6 +514,7 @@
     detail(facts, "Styles", r.styles.join(", "));
     detail(facts, "Added", r.added.slice(0, 10));
     detail(facts, "Rating", r.rating ? `${stars(r.rating)} (${r.rating} of 5)` : "");
+    for (const [name, value] of Object.entries(r.extras || {})) detail(facts, publishedName(name), value);
     if (copies > 1) detail(facts, "Copies", `${copies} of this release in the collection`);
     const link = viewer.querySelector(".on-discogs");
     link.href = `https://www.discogs.com/release/${Number(r.release)}`;
@@ -660,6 +696,8 @@
     }
     settled = true;
     total = loaded.total;
+    addPublishedFacets(loaded.facets || []);
+    state = readState();  // the published facets' filters, now that the page knows them
     fillSelects(loaded.values);
     syncControls();
     const [chosen, opened] = await Promise.all([askPick(), state.open ? ask("record", { instance: state.open }) : null]);
