@@ -15,8 +15,9 @@ import polars as pl
 
 from pipeline import __version__
 
-FORMAT = "5"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist; 4: covers.json,
-#               the index's covers carry what drawing one needs; 5: decades and years by pressing year
+FORMAT = "6"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist; 4: covers.json,
+#               the index's covers carry what drawing one needs; 5: decades and years by pressing year;
+#               6: published folders and fields (releases.json's "facets", the stats' "published")
 
 
 def fingerprint(frame: pl.DataFrame) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.collection.published import facet_columns
 from pipeline.masters.cache import MASTER_SCHEMA
 
 
@@ -101,4 +102,11 @@ def compute_stats(table: pl.DataFrame, *, synced_at: str | None = None) -> dict[
         "enrichment_coverage": round(coverage(table), 4),
         "rated": int(table.filter(pl.col("rating") > 0).height),
     }
-    return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "totals": totals, "counts": counts}
+    # What the owner publishes besides (their folders, a dropdown field such as Media Condition): the items
+    # holding each value, and how many hold none.
+    published = {}
+    for column in facet_columns(table):
+        counted = sorted(_ordered(table, pl.col(column)), key=lambda row: (-row[1], row[0]))
+        published[column] = {"counts": counted, "unset": int(table[column].is_null().sum())}
+    return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "totals": totals, "counts": counts,
+            "published": published}

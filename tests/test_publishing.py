@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
@@ -185,6 +186,21 @@ def test_published_folders_and_conditions_are_list_filters_that_count_what_the_d
         facts = dict(zip(page.locator("#release-view dt").all_inner_texts(),
                          page.locator("#release-view dd").all_inner_texts(), strict=True))
         assert facts["Folder"] == "Shelf A" and facts.get("Media Condition") == _note(item, 1)
+        # The dashboard charts each published facet; a bar opens a list of exactly its records.
+        page.goto(url + "u/al/collection/")
+        table = page.locator("figure", has=page.get_by_role("heading", name="Media Condition", exact=True))
+        rows = table.locator("tbody tr").evaluate_all(
+            "rows => rows.map(r => [r.cells[0].textContent, Number(r.cells[1].textContent),"
+            " r.querySelector('a').href])")
+        assert {name: n for name, n, _ in rows} == dict(Counter(v for i in shown if (v := _note(i, 1))))
+        unset = sum(_note(i, 1) is None for i in shown)
+        assert table.locator(".chart-note").inner_text() == f"{unset:,} items have no Media Condition."
+        name, n, link = rows[-1]
+        page.goto(link)
+        page.wait_for_selector("html[data-list-ready]")
+        settled(page)
+        assert int(page.get_by_test_id("result-count").inner_text()) == n
+        assert page.get_by_role("button", name=f"Remove the filter Media Condition: {name}").is_visible()
         # Someone who publishes nothing gets none of these filters.
         page.goto(url + "u/ob/collection/all/")
         page.wait_for_selector("html[data-list-ready]")

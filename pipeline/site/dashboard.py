@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from pipeline.collection.published import shown_name
+
 RATING_LABELS = {1: "★", 2: "★★", 3: "★★★", 4: "★★★★", 5: "★★★★★"}
 VARIOUS = "Various"  # Discogs' artist for compilations: a kind of record, not an artist to rank
 OVERLAP = "One record can carry several {}, so the bars add up to more than the items."
@@ -105,7 +107,20 @@ def charts(stats: dict[str, Any]) -> list[Chart]:
         Chart("growth", "Collection growth (items by month added)", "line", "Month", _months(c["growth"]),
               value_label="Items in the collection", wide=True,
               note="Every month is shown, those without additions too.", param="until"),
+        *_published(stats.get("published") or {}),
     ]
+
+
+def _published(published: dict[str, Any]) -> list[Chart]:
+    """A chart per facet the owner publishes (folders, Media Condition …), each bar opening its records."""
+    found = []
+    for position, (column, counted) in enumerate(published.items()):
+        name = "Folders" if column == "folder" else shown_name(column)
+        unset = counted.get("unset") or 0
+        found.append(Chart(f"published-{position}", name, "hbar", "Folder" if column == "folder" else name,
+                           counted["counts"][:20], param=column,
+                           note=f"{_plural(unset, 'item has', 'items have')} no {name}." if unset else ""))
+    return found
 
 
 def chart_data(items: list[Chart]) -> list[dict[str, Any]]:
