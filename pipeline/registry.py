@@ -24,7 +24,8 @@ OPTIONAL_FIELDS = ("display_name", "publish")
 # What a person may choose to publish beyond genres and years (`publish:`); anything unnamed stays theirs.
 PUBLISH_KEYS = {"folders": "true or false: folder names as a list filter",
                 "private_folders": "a list of folder names or ids left out of every page",
-                "fields": "a list of custom field names to publish"}
+                "fields": "a list of custom field names to publish",
+                "value": "true or false: the collection's value over time"}
 MAX_PUBLISHED = 50  # folders or fields named in one list: far more than Discogs accounts hold
 
 
@@ -41,11 +42,12 @@ class Publishing:
     folders: bool = False                       # folder names as a filter on the list
     private_folders: tuple[str | int, ...] = ()  # folder names (any case) or ids left out of everything
     fields: tuple[str, ...] = ()                # custom fields (by name, any case) whose values are published
+    value: bool = False                         # the collection's value over time (a snapshot a day)
 
     @property
     def key(self) -> str:
         """These choices as one stable text: pages staged under other choices are never published."""
-        return json.dumps([self.folders, sorted(map(str, self.private_folders)), sorted(self.fields)])
+        return json.dumps([self.folders, sorted(map(str, self.private_folders)), sorted(self.fields), self.value])
 
     @property
     def needs_folders(self) -> bool:
@@ -220,7 +222,7 @@ def _publishing(node: yaml.Node, where: str, problem) -> Publishing:
         if key not in PUBLISH_KEYS:
             problem(_line(key_node), label, "unknown choice (expected " + "; ".join(
                 f"{k}: {meaning}" for k, meaning in PUBLISH_KEYS.items()) + ")")
-        elif key == "folders":
+        elif key in ("folders", "value"):
             if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:bool"):
                 problem(_line(value_node), label, f"must be true or false, got {_kind(value_node)}")
             else:

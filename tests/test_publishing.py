@@ -29,6 +29,7 @@ USERS = """users:
       folders: true
       private_folders: [box in the ATTIC]
       fields: [Media Condition, sleeve condition]
+      value: true
   - name: ob
     discogs_username: obi
     visibility: public
@@ -205,3 +206,34 @@ def test_published_folders_and_conditions_are_list_filters_that_count_what_the_d
         page.goto(url + "u/ob/collection/all/")
         page.wait_for_selector("html[data-list-ready]")
         assert page.locator('select[name="folder"]').count() == 0
+
+
+def test_value_snapshots_accumulate_one_a_day_are_never_refetched_and_are_charted(built, page):
+    world, fake, settings, instance = built
+    history = Path(settings.stores.state_dir) / "collections" / "al.values.json"
+    today = json.loads(history.read_text())
+    assert [s["median"] for s in today] == [f"${230 * 6.4:,.2f}"]  # the first build took today's
+    earlier = [{"date": "2026-01-01", "minimum": "$1.00", "median": "$2.00", "maximum": "$3.00"},
+               {"date": "2026-02-01", "minimum": "$10.00", "median": "$20.00", "maximum": "$30.00"}]
+    history.write_text(json.dumps(earlier + today))  # as if built on two earlier days
+    fake.reset_log()
+    build(settings, instance=instance, report=lambda _: None)
+    assert fake.count("/users/alice/collection/value") == 0  # today's is there: not fetched again
+    assert json.loads(history.read_text()) == earlier + today
+    # A new day (today's snapshot not taken yet) with a different estimate: one request, the past untouched.
+    history.write_text(json.dumps(earlier))
+    world.user("alice").value = {"minimum": "$5.00", "median": "$1,234.50", "maximum": "$99.00"}
+    build(settings, instance=instance, report=lambda _: None)
+    assert fake.count("/users/alice/collection/value") == 1 and fake.count("/users/obi/collection/value") == 0
+    days = json.loads(history.read_text())
+    assert days[:2] == earlier and days[2]["median"] == "$1,234.50" and len(days) == 3
+    with serve(Path(settings.site.output_dir)) as url:
+        page.goto(url + "u/al/collection/")
+        chart = page.locator("figure#value")
+        rows = chart.locator("tbody tr").evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+        assert rows == [["2026-01-01", "2.00"], ["2026-02-01", "20.00"], [days[2]["date"], "1,234.50"]]
+        assert "lowest $5.00, median $1,234.50, highest $99.00" in chart.locator(".chart-note").inner_text()
+        summary = page.get_by_test_id("summary").inner_text()
+        assert "Value (median estimate)" in summary and "$1,234.50" in summary
+        page.goto(url + "u/ob/collection/")
+        assert page.locator("figure#value").count() == 0 and "Value" not in page.get_by_test_id("summary").inner_text()

@@ -22,7 +22,15 @@ from pipeline.discogs.errors import (
     TransientError,
 )
 from pipeline.discogs.ratelimit import ServerBudget, SharedRateLimiter, shared_limiter
-from pipeline.discogs.records import CollectionField, CollectionPage, Folder, Identity, Master, ShapeError
+from pipeline.discogs.records import (
+    CollectionField,
+    CollectionPage,
+    CollectionValue,
+    Folder,
+    Identity,
+    Master,
+    ShapeError,
+)
 from pipeline.errors import ConfigError
 
 SORT_KEYS = ("label", "artist", "title", "catno", "format", "rating", "added", "year")
@@ -149,6 +157,11 @@ class DiscogsClient:
             raise MalformedResponseError(f"{self._who()}GET {path}: response lacks 'fields'", path=path,
                                          user=self.user)
         return [self._parse(CollectionField.parse, f, path) for f in fields]
+
+    def collection_value(self, username: str) -> CollectionValue:
+        """The collection's estimated value (owner only)."""
+        path = f"/users/{username}/collection/value"
+        return self._parse(CollectionValue.parse, self.get_json(path), path)
 
     def folder(self, username: str, folder_id: int = 0) -> Folder:
         path = f"/users/{username}/collection/folders/{folder_id}"

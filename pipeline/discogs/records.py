@@ -60,6 +60,22 @@ class CollectionField:
 
 
 @dataclass(frozen=True)
+class CollectionValue:
+    """Discogs' estimate of a collection's worth, as it formats it in the owner's currency ("$1,234.56")."""
+
+    minimum: str
+    median: str
+    maximum: str
+
+    @classmethod
+    def parse(cls, data: Any) -> CollectionValue:
+        figures = ("minimum", "median", "maximum")
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in figures):
+            raise ShapeError("collection value lacks 'minimum', 'median' or 'maximum'")
+        return cls(data["minimum"], data["median"], data["maximum"])
+
+
+@dataclass(frozen=True)
 class CollectionPage:
     """One page of a folder's releases; `items` is the folder's total, as Discogs counts it."""
 

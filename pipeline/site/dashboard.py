@@ -108,7 +108,20 @@ def charts(stats: dict[str, Any]) -> list[Chart]:
               value_label="Items in the collection", wide=True,
               note="Every month is shown, those without additions too.", param="until"),
         *_published(stats.get("published") or {}),
+        *_value(stats.get("value")),
     ]
+
+
+def _value(value: dict[str, Any] | None) -> list[Chart]:
+    """The collection's worth by day (Discogs' median estimate), when its owner publishes it."""
+    if not value:
+        return []
+    latest, unit = value["latest"], value["currency"]
+    return [Chart("value", "Collection value over time", "line", "Date", value["median_by_date"],
+                  value_label=f"Median estimate{f' ({unit})' if unit else ''}", wide=True,
+                  note=f"Discogs' estimate on {latest['date']}: lowest {latest['minimum']}, median "
+                       f"{latest['median']}, highest {latest['maximum']}. One snapshot a day, from the first "
+                       "day it was published.")]
 
 
 def _published(published: dict[str, Any]) -> list[Chart]:
@@ -160,4 +173,5 @@ def summary(stats: dict[str, Any]) -> list[tuple[str, str]]:
         ("Last added", (t["last_added"] or "–")[:10]),
         ("Last synced", (t["last_synced"] or "–")[:10]),
         ("Enrichment coverage", f"{t['enrichment_coverage']:.0%}"),
+        *([("Value (median estimate)", stats["value"]["latest"]["median"])] if stats.get("value") else []),
     ]

@@ -16,9 +16,11 @@ from pydantic import Field
 from pipeline import progress
 from pipeline.atomic import write_atomically
 from pipeline.collection.published import field_entries, published, resolve_fields, resolve_private_folders
+from pipeline.collection.value import ValueHistory, today, value_stats
 from pipeline.defs.resources import DiscogsAccess, StateStores
 from pipeline.defs.users import checks
 from pipeline.defs.users.partitions import USERS
+from pipeline.discogs.errors import DiscogsError
 from pipeline.fingerprint import fingerprint
 from pipeline.instance import POOL
 from pipeline.masters.enrich import enrich
@@ -49,13 +51,14 @@ def _progress_in_log(context: dg.AssetExecutionContext, user: str):
 
 
 @dg.asset(partitions_def=USERS, pool=POOL, group_name="discogs",
-          check_specs=[checks.SIZE_MATCHES_DISCOGS, checks.PUBLISHED_FIELDS_EXIST])
+          check_specs=[checks.SIZE_MATCHES_DISCOGS, checks.PUBLISHED_FIELDS_EXIST, checks.VALUE_SNAPSHOT_TODAY])
 def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: DiscogsAccess) -> dg.MaterializeResult:
     """A user's whole Discogs collection (folder 0), synced with their own tokens.
 
     The first sync reads every page (100 items each); later runs read the newest page, plus the pages
     that hold changes; a full reconciliation runs at most once per `reconcile_hours`. Folder names and
-    custom fields cost one request each, only when the user's `publish:` choices need them.
+    custom fields cost one request each, only when the user's `publish:` choices need them, and so does
+    the day's snapshot of the collection's value (once a day).
     """
     started = time.monotonic()
     name = context.partition_key
@@ -72,6 +75,7 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
         result = sync_collection(client, name, user.discogs_username, store.load(name), store.load_state(name),
                                  reconcile_after=discogs.reconcile_after,
                                  keep_fields=frozenset(f.id for f in fields))
+        snapshot = _value_snapshot(context, client, stores, user) if publish.value else "not published"
         usage = _usage(before, client.stats)
     result.state.fields = field_entries(fields)
     result.state.folders = {str(f.id): f.name for f in folders if f.id != 0} if publish.folders else {}
@@ -84,13 +88,28 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
         context.log.warning(warning)
     return dg.MaterializeResult(
         metadata={"items": result.table.height, "added": result.added, "removed": result.removed,
-                  "mode": result.mode, "pages_fetched": result.pages, "warnings": len(result.warnings), **usage,
+                  "mode": result.mode, "pages_fetched": result.pages, "warnings": len(result.warnings),
+                  "value_snapshot": snapshot, **usage,
                   "duration_seconds": round(time.monotonic() - started, 2)},
         # unreadable items count as present: they are remembered from earlier syncs too
         check_results=[checks.size_matches_discogs(result.table.height, len(result.skipped),
                                                    result.state.folder_count),
-                       checks.published_fields_exist(missing, [f.name for f in fields])],
+                       checks.published_fields_exist(missing, [f.name for f in fields]),
+                       checks.value_snapshot_today(publish.value, snapshot.startswith("taken"), snapshot)],
     )
+
+
+def _value_snapshot(context: dg.AssetExecutionContext, client, stores: StateStores, user) -> str:
+    """Today's snapshot of the collection's value, taken once a day; a failure costs the sync nothing."""
+    history, day = ValueHistory(stores.state), today()
+    if history.has(user.name, day):
+        return "taken earlier today"
+    try:
+        history.add(user.name, day, client.collection_value(user.discogs_username))
+    except DiscogsError as exc:
+        context.log.warning(f"user {user.name!r}: the collection's value could not be read today: {exc}")
+        return f"failed: {exc}"
+    return "taken"
 
 
 class EnrichmentConfig(dg.Config):
@@ -148,7 +167,7 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
     current = fingerprint(frame)
     unchanged = (path.is_file() and stores.stats_parquet(name).is_file() and marker.is_file()
                  and marker.read_text(encoding="utf-8") == current)
-    if unchanged:  # same data: only the sync time moves
+    if unchanged:  # same data: only the sync time moves (and the value's history, a snapshot a day)
         stats = json.loads(path.read_text(encoding="utf-8"))
         stats["totals"]["last_synced"] = synced_at
     else:
@@ -156,6 +175,8 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
         stores.stats_dir.mkdir(parents=True, exist_ok=True)
         marker.unlink(missing_ok=True)  # a kill before the new fingerprint lands means "recompute"
         frame.write_parquet(stores.stats_parquet(name))
+    publish = stores.user(name).publish
+    stats["value"] = value_stats(ValueHistory(stores.state).load(name)) if publish.value else None
     write_atomically(path, json.dumps(stats, ensure_ascii=False).encode())
     if not unchanged:
         write_atomically(marker, current.encode())

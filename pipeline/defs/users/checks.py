@@ -29,6 +29,16 @@ def published_fields_exist(missing: list[str], published: list[str]) -> dg.Asset
                                          "published": ", ".join(published) or "none"})
 
 
+VALUE_SNAPSHOT_TODAY = dg.AssetCheckSpec(
+    "value_snapshot_today", asset="collection",
+    description="When the user publishes their collection's value, today's snapshot of it is stored.")
+
+
+def value_snapshot_today(published: bool, taken: bool, outcome: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=VALUE_SNAPSHOT_TODAY.name, passed=taken or not published,
+                               severity=dg.AssetCheckSeverity.WARN, metadata={"value_snapshot": outcome})
+
+
 def size_matches_discogs(stored: int, skipped: int, discogs_count: int) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=SIZE_MATCHES_DISCOGS.name, passed=stored + skipped == discogs_count,
                                metadata={"stored": stored, "skipped_bad_items": skipped,

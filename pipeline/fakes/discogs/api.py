@@ -65,6 +65,7 @@ class FakeApi:
         (re.compile(r"/users/(?P<user>[^/]+)"), "profile"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders"), "folders"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/fields"), "fields"),
+        (re.compile(r"/users/(?P<user>[^/]+)/collection/value"), "value"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders/(?P<folder>-?\d+)"), "folder"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders/(?P<folder>-?\d+)/releases"), "releases"),
         (re.compile(r"/masters/(?P<id>\d+)"), "master"),
@@ -120,6 +121,20 @@ class FakeApi:
         if not self._is_owner(found, caller):
             fields = [f for f in fields if f.get("public")]
         return Answer(200, {"fields": fields})
+
+    def value(self, user: str, caller: str | None, **_: Any) -> Answer:
+        """The collection's estimated value, owner only, as strings in the owner's currency (as Discogs)."""
+        found = self.world.user(user)
+        if found is None:
+            return error(404, "User does not exist or may have been deleted.")
+        if not self._is_owner(found, caller):
+            return error(403, NO_PERMISSION)
+        with self.world.lock:
+            if found.value is not None:
+                return Answer(200, dict(found.value))
+            items = len(found.items)
+        return Answer(200, {name: f"{found.currency}{items * each:,.2f}"
+                            for name, each in (("minimum", 2.1), ("median", 6.4), ("maximum", 19.8))})
 
     def folder(self, user: str, folder: str, caller: str | None, base_url: str, **_: Any) -> Answer:
         found, denied = self._collection_owner(user, caller, folder=int(folder))

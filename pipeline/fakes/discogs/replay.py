@@ -7,6 +7,7 @@
     DIR/users/<discogs_username>/folders.json        optional `/collection/folders` response (folder names)
     DIR/users/<discogs_username>/fields.json         optional `/collection/fields` response (else Discogs'
                                                      three default fields)
+    DIR/users/<discogs_username>/value.json          optional `/collection/value` response (else estimated)
     DIR/masters/<master_id>.json                     `/masters/{id}` responses; others answer 404
 
 Each user authenticates with the personal token `fake-token-<discogs_username>`.
@@ -47,6 +48,9 @@ def _items_in(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+VALUE_KEYS = ("minimum", "median", "maximum")
+
+
 def _named_list(path: Path, key: str) -> list[dict[str, Any]]:
     """`{key: [{"id": int, "name": str, ...}, ...]}` from a file, or a ReplayError naming it."""
     data = _read_json(path)
@@ -66,6 +70,12 @@ def _owner_extras(world: World, user_dir: Path) -> None:
         user.folder_names.update({f["id"]: f["name"] for f in folders if f["id"] > 1})
     if (user_dir / "fields.json").is_file():
         user.fields = _named_list(user_dir / "fields.json", "fields")
+    if (user_dir / "value.json").is_file():
+        value = _read_json(user_dir / "value.json")
+        if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in VALUE_KEYS):
+            shape = ", ".join(f'"{k}": <text>' for k in VALUE_KEYS)
+            raise ReplayError(f"{user_dir / 'value.json'}: expected {{{shape}}}")
+        user.value = {k: value[k] for k in VALUE_KEYS}
 
 
 def load_world(directory: Path | str) -> World:

@@ -45,6 +45,8 @@ class FakeUser:
     folder_names: dict[int, str] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
     fields: list[dict[str, Any]] = field(default_factory=default_fields)  # `/collection/fields`, in order
+    currency: str = "$"  # what `/collection/value` formats its figures in
+    value: dict[str, str] | None = None  # a replayed `/collection/value`; else estimated from the items
 
 
 @dataclass
