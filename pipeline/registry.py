@@ -25,7 +25,8 @@ OPTIONAL_FIELDS = ("display_name", "publish")
 PUBLISH_KEYS = {"folders": "true or false: folder names as a list filter",
                 "private_folders": "a list of folder names or ids left out of every page",
                 "fields": "a list of custom field names to publish",
-                "value": "true or false: the collection's value over time"}
+                "value": "true or false: the collection's value over time",
+                "wantlist": "true or false: a page of the wantlist"}
 MAX_PUBLISHED = 50  # folders or fields named in one list: far more than Discogs accounts hold
 
 
@@ -43,11 +44,13 @@ class Publishing:
     private_folders: tuple[str | int, ...] = ()  # folder names (any case) or ids left out of everything
     fields: tuple[str, ...] = ()                # custom fields (by name, any case) whose values are published
     value: bool = False                         # the collection's value over time (a snapshot a day)
+    wantlist: bool = False                      # the wantlist's own page and feed
 
     @property
     def key(self) -> str:
         """These choices as one stable text: pages staged under other choices are never published."""
-        return json.dumps([self.folders, sorted(map(str, self.private_folders)), sorted(self.fields), self.value])
+        return json.dumps([self.folders, sorted(map(str, self.private_folders)), sorted(self.fields), self.value,
+                           self.wantlist])
 
     @property
     def needs_folders(self) -> bool:
@@ -222,7 +225,7 @@ def _publishing(node: yaml.Node, where: str, problem) -> Publishing:
         if key not in PUBLISH_KEYS:
             problem(_line(key_node), label, "unknown choice (expected " + "; ".join(
                 f"{k}: {meaning}" for k, meaning in PUBLISH_KEYS.items()) + ")")
-        elif key in ("folders", "value"):
+        elif key in ("folders", "value", "wantlist"):
             if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:bool"):
                 problem(_line(value_node), label, f"must be true or false, got {_kind(value_node)}")
             else:

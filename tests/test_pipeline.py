@@ -108,7 +108,8 @@ def test_checks_pass_and_coverage_warns_on_a_small_budget(site):
                             instance=instance, resources=settings.resources(),
                             run_config={"ops": {"master_enrichment": {"config": {"budget": 5}}}})
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"size_matches_discogs": True, "coverage": False, "published_fields_exist": True}
+    assert checks == {"size_matches_discogs": True, "coverage": False, "published_fields_exist": True,
+                      "value_snapshot_today": True, "wantlist_size_matches_discogs": True}
     assert result.success  # a WARN check never fails the run
     assert fake.count("/masters/") == 5
 

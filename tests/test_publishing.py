@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
@@ -30,6 +31,7 @@ USERS = """users:
       private_folders: [box in the ATTIC]
       fields: [Media Condition, sleeve condition]
       value: true
+      wantlist: true
   - name: ob
     discogs_username: obi
     visibility: public
@@ -237,3 +239,51 @@ def test_value_snapshots_accumulate_one_a_day_are_never_refetched_and_are_charte
         assert "Value (median estimate)" in summary and "$1,234.50" in summary
         page.goto(url + "u/ob/collection/")
         assert page.locator("figure#value").count() == 0 and "Value" not in page.get_by_test_id("summary").inner_text()
+
+
+def test_a_published_wantlist_has_its_page_its_feed_and_syncs_in_one_request_when_unchanged(tmp_path, page):
+    world = generate_world("carol:900,dan:40", catalog_size=3000)
+    register(tmp_path, USERS.replace("alice", "carol").replace("obi", "dan"), {"al": "carol", "ob": "dan"})
+    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+        settings = settings_for(tmp_path, fake)
+        instance = open_instance(tmp_path / "dagster")
+        wanted = world.user("carol").wants
+        assert len(wanted) == 112  # two pages of 100
+        requests = []
+        for change in ("first", "unchanged", "one more want", "one want fewer"):
+            if change == "one more want":
+                taken = {w["id"] for w in world.user("carol").wants}
+                extra = next(w for w in world.catalog.wants("extra", 50, catalog_size=3000) if w["id"] not in taken)
+                world.add_wants("carol", [extra])
+            elif change == "one want fewer":
+                world.remove_wants("carol", {wanted[5]["id"]})
+            fake.reset_log()
+            outcomes, _ = build(settings, instance=instance, report=lambda _: None)
+            assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+            requests.append(fake.count("/users/carol/wants"))
+            assert fake.count("/users/dan/wants") == 0
+            published = json.loads((Path(settings.site.output_dir) / "u" / "al" / "wantlist" / "wants.json")
+                                   .read_text())
+            ids = [row[published["columns"].index("release_id")] for row in published["rows"]]
+            assert sorted(ids) == sorted(w["id"] for w in world.user("carol").wants), change
+        assert requests == [2, 1, 2, 2]
+        output = Path(settings.site.output_dir)
+        assert not (output / "u" / "ob" / "wantlist").exists()
+        feed = ET.fromstring((output / "u" / "al" / "wantlist" / "feed.xml").read_bytes())
+        atom = "{http://www.w3.org/2005/Atom}"
+        assert feed.findtext(f"{atom}title") == "al's wantlist: new wants"
+        newest = max(world.user("carol").wants, key=lambda w: w["date_added"])
+        assert newest["basic_information"]["title"] in feed.find(f"{atom}entry").findtext(f"{atom}title")
+        assert not any("Ask at the fair" in p.read_text(errors="replace") for p in output.rglob("*.*"))  # notes
+        with serve(output) as url:
+            page.goto(url + "u/al/collection/")
+            page.get_by_role("link", name="Wantlist").click()
+            page.wait_for_selector("html[data-list-ready]")
+            settled(page)
+            assert page.locator("h1").inner_text() == "al's wantlist"
+            rows = [dict(zip(published["columns"], row, strict=True)) for row in published["rows"]]
+            assert int(page.get_by_test_id("result-count").inner_text()) == len(rows)
+            genre = Counter(g for r in rows for g in r["genres"]).most_common(1)[0][0]
+            page.locator('select[name="genre"]').select_option(genre)
+            settled(page)
+            assert int(page.get_by_test_id("result-count").inner_text()) == sum(genre in r["genres"] for r in rows)

@@ -30,6 +30,7 @@ from pipeline.discogs.records import (
     Identity,
     Master,
     ShapeError,
+    WantsPage,
 )
 from pipeline.errors import ConfigError
 
@@ -162,6 +163,12 @@ class DiscogsClient:
         """The collection's estimated value (owner only)."""
         path = f"/users/{username}/collection/value"
         return self._parse(CollectionValue.parse, self.get_json(path), path)
+
+    def wants_page(self, username: str, page: int = 1, *, per_page: int = MAX_PER_PAGE) -> WantsPage:
+        """One page of the wantlist (Discogs documents no sort order for it: none is asked)."""
+        path = f"/users/{username}/wants"
+        params = {"page": page, "per_page": min(per_page, MAX_PER_PAGE)}
+        return self._parse(WantsPage.parse, self.get_json(path, params=params), path)
 
     def folder(self, username: str, folder_id: int = 0) -> Folder:
         path = f"/users/{username}/collection/folders/{folder_id}"

@@ -100,6 +100,28 @@ class CollectionPage:
 
 
 @dataclass(frozen=True)
+class WantsPage:
+    """One page of a wantlist; `items` is the wantlist's size, as Discogs counts it."""
+
+    page: int
+    pages: int
+    per_page: int
+    items: int
+    wants: list[dict[str, Any]] = field(repr=False)
+
+    @classmethod
+    def parse(cls, data: Any) -> WantsPage:
+        if not isinstance(data, dict) or not isinstance(data.get("pagination"), dict) \
+                or not isinstance(data.get("wants"), list):
+            raise ShapeError("wantlist page lacks 'pagination' or 'wants'")
+        try:
+            numbers = [int(data["pagination"][k]) for k in ("page", "pages", "per_page", "items")]
+        except (KeyError, TypeError, ValueError):
+            raise ShapeError("wantlist page has incomplete 'pagination'") from None
+        return cls(*numbers, wants=data["wants"])
+
+
+@dataclass(frozen=True)
 class Master:
     """What enrichment keeps of a master release."""
 

@@ -75,6 +75,12 @@ def user_feed(label: str, directory: str, newest: list[dict[str, Any]]) -> bytes
                  [(directory, row, "") for row in newest])
 
 
+def wants_feed(label: str, directory: str, newest: list[dict[str, Any]]) -> bytes:
+    """The newest wants of one collector (`recent` of wants.json), for friends who could help."""
+    return _feed(f"{label}'s wantlist: new wants", f"{directory}/wantlist", label, "./",
+                 [(f"{directory}/wantlist", row, "") for row in newest])
+
+
 def site_feed(collections: list[tuple[str, str, list[dict[str, Any]]]]) -> bytes:
     """The newest additions across (label, directory, newest items) of the public collectors."""
     rows = [(directory, row, f"{label}: ") for label, directory, newest in collections for row in newest]

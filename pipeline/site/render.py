@@ -15,7 +15,7 @@ import jinja2
 from pipeline.registry import User, Visibility
 from pipeline.site.card import CARD
 from pipeline.site.dashboard import chart_data, charts, describe, summary
-from pipeline.site.feeds import user_feed
+from pipeline.site.feeds import recent, user_feed, wants_feed
 from pipeline.site.paths import page_path, user_dir
 from pipeline.site.staging import StagedUser
 from pipeline.site.static_files import TEMPLATES, Asset
@@ -51,17 +51,24 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset], *, card
     shown = charts(stats)
     line = describe(stats)
     image = f"{site_root}{page_path(user)}{CARD}" if card and site_root else ""
+    wantlist = staged.wants is not None and user.publish.wantlist
     dashboard = env.get_template("dashboard.html.j2").render(context(
         "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
         charts_json=chart_data(shown), noindex=noindex, description=line, recent=staged.newest[:RECENT],
-        image=image))
+        image=image, wantlist=wantlist))
     listing = env.get_template("list.html.j2").render(context("../../../../", assets, user=user, noindex=noindex,
-                                                              description=line, image=image))
+                                                              description=line, image=image, wantlist=False))
     redirect = env.get_template("redirect.html.j2").render(context("../../", assets, target="collection/",
                                                                    noindex=noindex))
     feed = user_feed(user.label, user_dir(user), staged.newest)
     pages = {"collection/index.html": dashboard.encode(), "collection/all/index.html": listing.encode(),
              "collection/feed.xml": feed, "index.html": redirect.encode()}
+    if staged.wants is not None and user.publish.wantlist:
+        wanted = env.get_template("list.html.j2").render(context("../../../", assets, user=user, noindex=noindex,
+                                                                 description=f"{user.label}'s wantlist",
+                                                                 image="", wantlist=True))
+        pages.update({"wantlist/index.html": wanted.encode(), "wantlist/wants.json": staged.wants,
+                      "wantlist/feed.xml": wants_feed(user.label, user_dir(user), recent(staged.wants))})
     if card:
         pages[f"collection/{CARD}"] = card
     return pages

@@ -56,13 +56,14 @@ DEFAULT_CHOICES = Publishing().key  # what pages staged before `publish:` existe
 
 
 def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: Path, *,
-               fingerprint: str = "", choices: str = DEFAULT_CHOICES) -> Path:
+               fingerprint: str = "", choices: str = DEFAULT_CHOICES, wants: pl.DataFrame | None = None) -> Path:
     """Write the user's data into `staging/<name>/`, replacing what was there; returns that directory.
 
     Each render writes a directory of its own and swaps it in under the user's lock: two renders of
     one user never trip over each other, and a publish reads either the old data or the new.
     `choices` (their users.yaml `publish:` choices, as `Publishing.key`) goes with the data: a publish
-    under other choices leaves these pages out.
+    under other choices leaves these pages out. `wants` (an enriched wantlist, when published) becomes
+    `wantlist/wants.json`.
     """
     target = staging / name
     fresh = staging / f".{name}.{uuid.uuid4().hex}.new"
@@ -76,6 +77,9 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
         (collection / "export.csv").write_bytes(export_csv(exported))
         (collection / "export.json").write_bytes(export_json(exported))
         (collection / "stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
+        if wants is not None:
+            (fresh / "wantlist").mkdir()
+            (fresh / "wantlist" / "wants.json").write_bytes(releases_json(wants))
         newest = table.sort("added_at", descending=True).head(4)
         rows = newest.select("thumb", "release_id", "artist", "title").to_dicts()
         (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
@@ -118,6 +122,7 @@ class StagedUser:
     files: dict[str, bytes]  # collection/<name> -> bytes
     stats: dict[str, Any]
     entry: dict[str, Any]
+    wants: bytes | None = None  # wantlist/wants.json, when the wantlist is published
 
     @functools.cached_property
     def newest(self) -> list[dict[str, Any]]:
@@ -133,4 +138,6 @@ def read_staged(staging: Path, name: str) -> StagedUser | None:
             return None
         files = {f: (source / "collection" / f).read_bytes() for f in DATA_FILES}
         entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
-    return StagedUser(files, json.loads(files["stats.json"]), entry)
+        wants = source / "wantlist" / "wants.json"
+        wanted = wants.read_bytes() if wants.is_file() else None
+    return StagedUser(files, json.loads(files["stats.json"]), entry, wanted)

@@ -480,6 +480,7 @@
   }
 
   async function largeCover(instance) {
+    if (!form.dataset.covers) return "";  // the wantlist has no file of large covers
     if (!largeCovers) {
       largeCovers = fetch(form.dataset.covers, { credentials: "same-origin" })
         .then((response) => (response.ok ? response.json() : { covers: {} }))

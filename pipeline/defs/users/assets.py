@@ -17,6 +17,7 @@ from pipeline import progress
 from pipeline.atomic import write_atomically
 from pipeline.collection.published import field_entries, published, resolve_fields, resolve_private_folders
 from pipeline.collection.value import ValueHistory, today, value_stats
+from pipeline.collection.wants import WantsStore, sync_wants
 from pipeline.defs.resources import DiscogsAccess, StateStores
 from pipeline.defs.users import checks
 from pipeline.defs.users.partitions import USERS
@@ -51,14 +52,16 @@ def _progress_in_log(context: dg.AssetExecutionContext, user: str):
 
 
 @dg.asset(partitions_def=USERS, pool=POOL, group_name="discogs",
-          check_specs=[checks.SIZE_MATCHES_DISCOGS, checks.PUBLISHED_FIELDS_EXIST, checks.VALUE_SNAPSHOT_TODAY])
+          check_specs=[checks.SIZE_MATCHES_DISCOGS, checks.PUBLISHED_FIELDS_EXIST, checks.VALUE_SNAPSHOT_TODAY,
+                       checks.WANTLIST_SIZE_MATCHES_DISCOGS])
 def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: DiscogsAccess) -> dg.MaterializeResult:
     """A user's whole Discogs collection (folder 0), synced with their own tokens.
 
     The first sync reads every page (100 items each); later runs read the newest page, plus the pages
     that hold changes; a full reconciliation runs at most once per `reconcile_hours`. Folder names and
     custom fields cost one request each, only when the user's `publish:` choices need them, and so does
-    the day's snapshot of the collection's value (once a day).
+    the day's snapshot of the collection's value (once a day). A published wantlist is synced here too
+    (one request when unchanged).
     """
     started = time.monotonic()
     name = context.partition_key
@@ -76,6 +79,12 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
                                  reconcile_after=discogs.reconcile_after,
                                  keep_fields=frozenset(f.id for f in fields))
         snapshot = _value_snapshot(context, client, stores, user) if publish.value else "not published"
+        wants = None
+        if publish.wantlist:
+            wanted = WantsStore(stores.state)
+            wants = sync_wants(client, name, user.discogs_username, wanted.load(name), wanted.load_state(name),
+                               reconcile_after=discogs.reconcile_after)
+            wanted.save(name, wants.table, wants.state)
         usage = _usage(before, client.stats)
     result.state.fields = field_entries(fields)
     result.state.folders = {str(f.id): f.name for f in folders if f.id != 0} if publish.folders else {}
@@ -84,18 +93,21 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
     for field in missing:
         context.log.warning(f"user {name!r}: users.yaml publishes the field {field!r}, which their Discogs "
                             "collection does not have; nothing is published for it")
-    for warning in result.warnings:
+    for warning in [*result.warnings, *(wants.warnings if wants else [])]:
         context.log.warning(warning)
     return dg.MaterializeResult(
         metadata={"items": result.table.height, "added": result.added, "removed": result.removed,
                   "mode": result.mode, "pages_fetched": result.pages, "warnings": len(result.warnings),
-                  "value_snapshot": snapshot, **usage,
+                  "value_snapshot": snapshot, "wants": wants.table.height if wants else 0,
+                  "wants_pages_fetched": wants.pages if wants else 0, **usage,
                   "duration_seconds": round(time.monotonic() - started, 2)},
         # unreadable items count as present: they are remembered from earlier syncs too
         check_results=[checks.size_matches_discogs(result.table.height, len(result.skipped),
                                                    result.state.folder_count),
                        checks.published_fields_exist(missing, [f.name for f in fields]),
-                       checks.value_snapshot_today(publish.value, snapshot.startswith("taken"), snapshot)],
+                       checks.value_snapshot_today(publish.value, snapshot.startswith("taken"), snapshot),
+                       checks.wantlist_size(publish.wantlist, wants.table.height if wants else 0,
+                                            wants.state.count if wants else None)],
     )
 
 
@@ -188,6 +200,15 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
     )
 
 
+def _enriched_wants(stores: StateStores, name: str) -> pl.DataFrame:
+    """The stored wantlist with what the master cache already knows (original year, genres): no request."""
+    table = WantsStore(stores.state).load(name)
+    if table is None:
+        raise dg.Failure(f"user {name!r} publishes a wantlist that has not been synced yet")
+    with stores.master_cache() as cache:
+        return enriched(table, cache.frame(table["master_id"].to_list())).drop("notes")
+
+
 @dg.asset(partitions_def=USERS, group_name="site", deps=[collection_stats])
 def user_pages(context: dg.AssetExecutionContext, stores: StateStores) -> dg.MaterializeResult:
     """The user's list data (releases.json), exports and statistics, staged for the next publish.
@@ -197,11 +218,16 @@ def user_pages(context: dg.AssetExecutionContext, stores: StateStores) -> dg.Mat
     _refuse_private(context, stores)
     stats = json.loads(stores.stats_json(name).read_text(encoding="utf-8"))
     current = stores.stats_fingerprint(name).read_text(encoding="utf-8")
-    choices = stores.user(name).publish.key
+    publish = stores.user(name).publish
+    choices = publish.key
+    wants = _enriched_wants(stores, name) if publish.wantlist else None
+    if wants is not None:  # the pages show the wantlist too: its changes count as the data's
+        current = f"{current}+{fingerprint(wants)}"
     if restage_sync_time(name, stats, current, stores.pages_staging, choices):  # same data: no re-render
         return dg.MaterializeResult(metadata={"items": stats["totals"]["items"], "rendered": False,
                                               "staged": dg.MetadataValue.path(str(stores.pages_staging / name))})
     frame = pl.read_parquet(stores.stats_parquet(name))
-    target = stage_user(name, frame, stats, stores.pages_staging, fingerprint=current, choices=choices)
+    target = stage_user(name, frame, stats, stores.pages_staging, fingerprint=current, choices=choices,
+                        wants=wants)
     return dg.MaterializeResult(metadata={"items": frame.height, "rendered": True,
                                           "staged": dg.MetadataValue.path(str(target))})

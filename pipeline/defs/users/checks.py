@@ -39,6 +39,18 @@ def value_snapshot_today(published: bool, taken: bool, outcome: str) -> dg.Asset
                                severity=dg.AssetCheckSeverity.WARN, metadata={"value_snapshot": outcome})
 
 
+WANTLIST_SIZE_MATCHES_DISCOGS = dg.AssetCheckSpec(
+    "wantlist_size_matches_discogs", asset="collection",
+    description="When the user publishes their wantlist, the stored wantlist holds as many wants as Discogs "
+                "reports.")
+
+
+def wantlist_size(published: bool, stored: int, discogs_count: int | None) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=WANTLIST_SIZE_MATCHES_DISCOGS.name,
+                               passed=not published or stored == discogs_count,
+                               metadata={"stored": stored, "discogs_count": discogs_count if published else 0})
+
+
 def size_matches_discogs(stored: int, skipped: int, discogs_count: int) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=SIZE_MATCHES_DISCOGS.name, passed=stored + skipped == discogs_count,
                                metadata={"stored": stored, "skipped_bad_items": skipped,

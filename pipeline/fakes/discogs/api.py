@@ -66,6 +66,7 @@ class FakeApi:
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders"), "folders"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/fields"), "fields"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/value"), "value"),
+        (re.compile(r"/users/(?P<user>[^/]+)/wants"), "wants"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders/(?P<folder>-?\d+)"), "folder"),
         (re.compile(r"/users/(?P<user>[^/]+)/collection/folders/(?P<folder>-?\d+)/releases"), "releases"),
         (re.compile(r"/masters/(?P<id>\d+)"), "master"),
@@ -135,6 +136,38 @@ class FakeApi:
             items = len(found.items)
         return Answer(200, {name: f"{found.currency}{items * each:,.2f}"
                             for name, each in (("minimum", 2.1), ("median", 6.4), ("maximum", 19.8))})
+
+    def wants(self, user: str, caller: str | None, query: dict[str, str], base_url: str, **_: Any) -> Answer:
+        """The wantlist, paginated like a folder, in the order it is stored (Discogs documents no sort);
+        a private one needs the owner's token, and only the owner sees notes."""
+        found = self.world.user(user)
+        if found is None:
+            return error(404, "User does not exist or may have been deleted.")
+        owner = self._is_owner(found, caller)
+        if not owner and not found.wantlist_public:
+            return error(403, NO_PERMISSION)
+        try:
+            per_page = min(100, max(1, int(query.get("per_page", 50))))
+            page = max(1, int(query.get("page", 1)))
+        except ValueError:
+            return error(400, "Invalid page or per_page.")
+        with self.world.lock:
+            wants = list(found.wants)
+        pages = max(1, -(-len(wants) // per_page))
+        chunk = [copy.deepcopy(w) for w in wants[(page - 1) * per_page: page * per_page]]
+        if not owner:
+            for want in chunk:
+                want.pop("notes", None)
+        path = f"{base_url}/users/{found.username}/wants"
+        urls = {}
+        if page > 1:
+            urls.update(first=f"{path}?{urlencode({'page': 1, 'per_page': per_page})}",
+                        prev=f"{path}?{urlencode({'page': min(page - 1, pages), 'per_page': per_page})}")
+        if page < pages:
+            urls.update(next=f"{path}?{urlencode({'page': page + 1, 'per_page': per_page})}",
+                        last=f"{path}?{urlencode({'page': pages, 'per_page': per_page})}")
+        return Answer(200, {"pagination": {"page": page, "pages": pages, "per_page": per_page, "items": len(wants),
+                                           "urls": urls}, "wants": chunk})
 
     def folder(self, user: str, folder: str, caller: str | None, base_url: str, **_: Any) -> Answer:
         found, denied = self._collection_owner(user, caller, folder=int(folder))

@@ -238,6 +238,14 @@ class Catalog:
             item["notes"] = sorted([*item.get("notes", []), *notes], key=lambda n: n["field_id"])
         return item
 
+    def wants(self, username: str, count: int, *, catalog_size: int | None = None) -> list[dict[str, Any]]:
+        """`count` wanted releases of `username` (distinct, oldest first), from their own generator."""
+        size = catalog_size or 3000
+        rng = random.Random(f"{self.seed}:{username}:wants")
+        ids = rng.sample(range(1, size + 1), k=min(count, size))
+        return [_want(self, rng, release_id, _FIRST_ADDED + timedelta(days=30 * position + rng.randint(0, 20)))
+                for position, release_id in enumerate(ids)]
+
     def items(self, username: str, count: int, *, start: int = 0, catalog_size: int | None = None,
               first_added: datetime = _FIRST_ADDED) -> list[dict[str, Any]]:
         """`count` items for `username`, the `start`-th onwards; later items were added later."""
@@ -264,6 +272,14 @@ GRADE_WEIGHTS = (4, 20, 30, 20, 8, 6, 3, 1)
 PRICE_FIELD = {"id": 4, "name": "Price paid", "type": "textarea", "lines": 1, "public": False, "position": 4}
 
 
+def _want(catalog: Catalog, rng: random.Random, release_id: int, added: datetime) -> dict[str, Any]:
+    want = {"id": release_id, "rating": 0, "date_added": added.isoformat(timespec="seconds"),
+            "resource_url": f"{API}/users/wants/{release_id}", "basic_information": catalog.release(release_id)}
+    if rng.random() < 0.2:
+        want["notes"] = rng.choice(("Any pressing", "Original only", "Ask at the fair"))
+    return want
+
+
 def _instance_base(username: str) -> int:
     """Instance ids that never collide between users (stable across runs)."""
     digest = sum((i + 1) * ord(c) for i, c in enumerate(username.lower()))
@@ -286,6 +302,7 @@ def generate_world(spec: str | list[UserSpec], seed: int = 42, *, catalog_size: 
                        profile={"name": user.username.title(), "location": "Somewhere"})
         world.user(user.username).folder_names.update({2001: "Shelf A", 2002: "Box in the attic"})
         world.user(user.username).fields.append(dict(PRICE_FIELD))
+        world.add_wants(user.username, catalog.wants(user.username, max(5, user.items // 8), catalog_size=size))
         world.add_items(user.username, catalog.items(user.username, user.items, catalog_size=size))
     world.catalog_size = size
     add_masters_for(world)

@@ -8,6 +8,8 @@
     DIR/users/<discogs_username>/fields.json         optional `/collection/fields` response (else Discogs'
                                                      three default fields)
     DIR/users/<discogs_username>/value.json          optional `/collection/value` response (else estimated)
+    DIR/users/<discogs_username>/wants/*.json        optional `/wants` pages ({"pagination", "wants"}) or bare
+                                                     arrays of wants, served in file-name order
     DIR/masters/<master_id>.json                     `/masters/{id}` responses; others answer 404
 
 Each user authenticates with the personal token `fake-token-<discogs_username>`.
@@ -70,6 +72,17 @@ def _owner_extras(world: World, user_dir: Path) -> None:
         user.folder_names.update({f["id"]: f["name"] for f in folders if f["id"] > 1})
     if (user_dir / "fields.json").is_file():
         user.fields = _named_list(user_dir / "fields.json", "fields")
+    wants: list[dict[str, Any]] = []
+    for page in sorted((user_dir / "wants").glob("*.json")):
+        data = _read_json(page)
+        found = data.get("wants") if isinstance(data, dict) else data
+        if not isinstance(found, list) or not all(
+                isinstance(w, dict) and isinstance(w.get("id"), int) and isinstance(w.get("basic_information"), dict)
+                for w in found):
+            raise ReplayError(f"{page}: expected a wantlist page with 'wants' (each with an integer 'id' and "
+                              "'basic_information') or a JSON array of them")
+        wants += found
+    world.add_wants(user_dir.name, wants)
     if (user_dir / "value.json").is_file():
         value = _read_json(user_dir / "value.json")
         if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in VALUE_KEYS):

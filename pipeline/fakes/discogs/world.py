@@ -47,6 +47,8 @@ class FakeUser:
     fields: list[dict[str, Any]] = field(default_factory=default_fields)  # `/collection/fields`, in order
     currency: str = "$"  # what `/collection/value` formats its figures in
     value: dict[str, str] | None = None  # a replayed `/collection/value`; else estimated from the items
+    wants: list[dict[str, Any]] = field(default_factory=list)  # `/wants` entries, in the order Discogs sends
+    wantlist_public: bool = True
 
 
 @dataclass
@@ -110,6 +112,17 @@ class World:
             user.items = [item for item in user.items if item["instance_id"] not in instance_ids]
             self.version += 1
             return before - len(user.items)
+
+    def add_wants(self, username: str, wants: list[dict[str, Any]]) -> None:
+        with self.lock:
+            user = self.users[username.lower()]
+            known = {want["id"] for want in user.wants}
+            user.wants.extend(want for want in wants if want["id"] not in known)
+
+    def remove_wants(self, username: str, release_ids: set[int]) -> None:
+        with self.lock:
+            user = self.users[username.lower()]
+            user.wants = [want for want in user.wants if want["id"] not in release_ids]
 
     def update_item(self, username: str, instance_id: int, **changes: Any) -> None:
         """Change `rating` or `folder_id` of one instance, as the owner would on the website."""
