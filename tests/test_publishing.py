@@ -287,3 +287,62 @@ def test_a_published_wantlist_has_its_page_its_feed_and_syncs_in_one_request_whe
             page.locator('select[name="genre"]').select_option(genre)
             settled(page)
             assert int(page.get_by_test_id("result-count").inner_text()) == sum(genre in r["genres"] for r in rows)
+
+
+FRIENDS = USERS + """  - name: un
+    display_name: Una Nonymous
+    discogs_username: una
+    visibility: unlisted
+"""
+
+
+def test_what_public_collectors_have_in_common_matches_a_set_computation_and_never_names_the_unlisted(
+        tmp_path, page):
+    world = generate_world("alice:230,obi:120,una:150", catalog_size=300)
+    register(tmp_path, FRIENDS, {"al": "alice", "ob": "obi", "un": "una"})
+    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+        settings = settings_for(tmp_path, fake)
+        outcomes, published = build(settings, instance=open_instance(tmp_path / "dagster"), report=lambda _: None)
+    assert published and all(o.ok for o in outcomes)
+    output = Path(settings.site.output_dir)
+    # Independently: what each public collector publishes (alice's attic box left out), by release and master.
+    items = {"al": [i for i in world.items("alice") if i["folder_id"] != PRIVATE_FOLDER], "ob": world.items("obi")}
+    releases = {u: {i["id"] for i in found} for u, found in items.items()}
+    master_of = {i["id"]: i["basic_information"]["master_id"] for found in items.values() for i in found}
+    masters = {u: {master_of[r] for r in ids} - {0} for u, ids in releases.items()}
+    for me, other in (("al", "ob"), ("ob", "al")):
+        friends = json.loads((output / "u" / me / "collection" / "friends.json").read_text())
+        same = {str(r): [[other, other]] for r in releases[me] & releases[other]}
+        master = {str(r): [[other, other]] for r in releases[me] - releases[other] if master_of[r] in masters[other]}
+        assert friends == {"same": same, "master": master} and same and master, me
+        pair = (output / "u" / me / "shared" / other / "index.html").read_text()
+        assert f"<dd>{len(masters[me] & masters[other]):,}</dd>" in pair
+        assert f"<dd>{len(releases[me] & releases[other]):,}</dd>" in pair
+    wanted = {w["id"] for w in world.user("alice").wants}
+    owners = json.loads((output / "u" / "al" / "wantlist" / "owners.json").read_text())
+    assert owners == {"same": {str(r): [["ob", "ob"]] for r in wanted & releases["ob"]}, "master": {}}
+    # The unlisted collector takes no part either way: never named, her records never counted, no page of hers.
+    unlisted = next(p.name for p in (output / "u").iterdir() if p.name.startswith("un-"))
+    for path in output.rglob("*"):
+        if path.is_file() and unlisted not in path.parts:
+            text = path.read_text(errors="replace")
+            assert "Una Nonymous" not in text and unlisted not in text, path
+    assert not (output / "u" / unlisted / "collection" / "friends.json").exists()
+    taste = json.loads((Path(settings.stores.state_dir) / "shared" / "taste.json").read_text())
+    named = {n for kind in ("friends", "wanted") for found in taste[kind].values() for v in found.values()
+             for names in (v.values() if kind == "friends" else [v]) for n in names}
+    assert named == {"al", "ob"} and set(taste["pairs"]) == {"al", "ob"}  # the shared_taste asset leaves her out
+    assert not (output / "u" / unlisted / "shared").exists()
+    with serve(output) as url:
+        page.goto(url + "u/al/collection/")
+        page.get_by_test_id("pairs").get_by_role("link", name="ob").click()
+        assert page.locator("h1").inner_text() == "al and ob: shared taste"
+        shown = page.get_by_test_id("common").locator("li").evaluate_all("items => items.map(i => i.dataset.release)")
+        both = {r for r in releases["al"] if master_of[r] in masters["ob"] or r in releases["ob"]}
+        assert {int(r) for r in shown} <= both and len(shown) == min(200, len(both))
+        first_shared = next(r for r in sorted(releases["al"] & releases["ob"]))
+        page.goto(url + "u/al/collection/all/?q=&open=" + str(next(
+            i["instance_id"] for i in items["al"] if i["id"] == first_shared)))
+        page.wait_for_selector("html[data-list-ready]")
+        view = page.get_by_role("dialog")
+        assert view.get_by_role("link", name="ob").get_attribute("href") == "../../../ob/collection/"

@@ -12,7 +12,7 @@ from pipeline.defs.masters_dump.assets import masters_dump
 from pipeline.defs.masters_dump.jobs import masters_dump_job
 from pipeline.defs.masters_dump.schedules import monthly_masters_dump
 from pipeline.defs.resources import PipelineSettings
-from pipeline.defs.site.assets import site_index
+from pipeline.defs.site.assets import shared_taste, site_index
 from pipeline.defs.site.jobs import publish_site
 from pipeline.defs.site.sensors import publish_after_refreshes
 from pipeline.defs.users.assets import collection, collection_stats, master_enrichment, user_pages
@@ -25,7 +25,7 @@ def definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
     """Everything Dagster shows, with `settings` (default: the environment's) as its resources."""
     settings = settings or PipelineSettings.from_env()
     return dg.Definitions(
-        assets=[collection, master_enrichment, collection_stats, user_pages, site_index, masters_dump],
+        assets=[collection, master_enrichment, collection_stats, user_pages, shared_taste, site_index, masters_dump],
         jobs=[refresh_user, publish_site, masters_dump_job],
         schedules=[every_six_hours, monthly_masters_dump],
         sensors=[registered_users, publish_after_refreshes],

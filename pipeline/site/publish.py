@@ -16,6 +16,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from filelock import FileLock
@@ -74,12 +75,31 @@ def _new_directory(target: Path, files: dict[str, bytes]) -> None:
     os.rename(tmp, target)
 
 
+def _shared(user: User, taste: dict[str, Any] | None, public: dict[str, User]) -> dict[str, Any]:
+    """What `user` has in common with the other public collectors (`taste.py`'s result), names resolved to
+    each one's label and directory; empty for anyone but a public collector."""
+    if not taste or user.name not in public:
+        return {}
+
+    def named(found: dict[str, list[str]]) -> dict[str, list[list[str]]]:
+        return {release: [[public[n].label, user_dir(public[n])] for n in names if n in public]
+                for release, names in found.items() if any(n in public for n in names)}
+
+    friends = taste["friends"].get(user.name, {})
+    pairs = [{**pair, "label": public[pair["with"]].label, "dir": user_dir(public[pair["with"]])}
+             for pair in taste["pairs"].get(user.name, []) if pair["with"] in public]
+    return {"same": named(friends.get("same", {})), "master": named(friends.get("master", {})),
+            "wanted": named(taste["wanted"].get(user.name, {})), "pairs": pairs}
+
+
 def publish_site(users: list[User], staging: Path, output: Path, base: str = "/", site_url: str = "",
-                 *, keep: list[Path | str] = (), lock_dir: Path | None = None) -> SiteSummary:
+                 *, keep: list[Path | str] = (), lock_dir: Path | None = None,
+                 taste: dict[str, Any] | None = None) -> SiteSummary:
     """Publish every non-private user staged in `staging` into `output`, for the registry as it is now.
 
     `keep` names paths the output must never contain (see output_guard). Two publishes at once take
-    turns on a lock in `lock_dir` (default: `staging`'s parent, the state directory).
+    turns on a lock in `lock_dir` (default: `staging`'s parent, the state directory). `taste` (the
+    `shared_taste` asset's result) adds what public collectors have in common to their pages.
     """
     output = check_output_dir(output, keep=keep)
     lock_dir = Path(lock_dir or staging.parent)
@@ -88,10 +108,11 @@ def publish_site(users: list[User], staging: Path, output: Path, base: str = "/"
         output.mkdir(parents=True, exist_ok=True)
         output.chmod(0o755)
         mark(output)
-        return _publish(users, staging, output, base, site_url)
+        return _publish(users, staging, output, base, site_url, taste)
 
 
-def _publish(users: list[User], staging: Path, output: Path, base: str, site_url: str) -> SiteSummary:
+def _publish(users: list[User], staging: Path, output: Path, base: str, site_url: str,
+             taste: dict[str, Any] | None) -> SiteSummary:
     env = environment()
     assets = site_assets()
     summary = SiteSummary(users=len(users), public=0, files=0)
@@ -105,6 +126,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
         put(f"assets/{asset.hashed}", asset.data)
     root = site_url.rstrip("/") + base if site_url else ""
     entries, followed = [], []
+    public = {u.name: u for u in users if u.visibility is Visibility.PUBLIC}
     for user in users:
         if user.visibility is Visibility.PRIVATE:
             continue
@@ -130,7 +152,8 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
             continue
         files = {f"collection/{name}": data for name, data in staged.files.items()}
         card = card_for(user.label, staged.stats, staging / user.name)
-        files.update(user_pages(user, staged, assets, card=card, site_root=root))
+        shared = _shared(user, taste, public)
+        files.update(user_pages(user, staged, assets, card=card, site_root=root, shared=shared))
         if (output / "u" / directory).is_dir():
             for name, data in files.items():
                 put(f"u/{directory}/{name}", data)

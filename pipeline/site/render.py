@@ -7,6 +7,7 @@ unlisted takes effect at the next publish even when the user's own sync failed.
 from __future__ import annotations
 
 import functools
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ RECENT = 18  # covers in the dashboard's "recently added" strip
 
 
 def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset], *, card: bytes = b"",
-               site_root: str = "") -> dict[str, bytes]:
+               site_root: str = "", shared: dict[str, Any] | None = None) -> dict[str, bytes]:
     """The HTML of one user's pages (dashboard, list, a redirect at their root), for their current entry.
 
     With `card` (the social card's PNG) it is published beside them; link previews can only use it with
@@ -51,13 +52,16 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset], *, card
     shown = charts(stats)
     line = describe(stats)
     image = f"{site_root}{page_path(user)}{CARD}" if card and site_root else ""
+    shared = shared or {}  # what this public collector has in common with the others (see pipeline/taste.py)
+    friends = bool(shared.get("same") or shared.get("master"))
     wantlist = staged.wants is not None and user.publish.wantlist
     dashboard = env.get_template("dashboard.html.j2").render(context(
         "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
         charts_json=chart_data(shown), noindex=noindex, description=line, recent=staged.newest[:RECENT],
-        image=image, wantlist=wantlist))
+        image=image, wantlist=wantlist, pairs=shared.get("pairs", [])))
     listing = env.get_template("list.html.j2").render(context("../../../../", assets, user=user, noindex=noindex,
-                                                              description=line, image=image, wantlist=False))
+                                                              description=line, image=image, wantlist=False,
+                                                              friends=friends))
     redirect = env.get_template("redirect.html.j2").render(context("../../", assets, target="collection/",
                                                                    noindex=noindex))
     feed = user_feed(user.label, user_dir(user), staged.newest)
@@ -66,9 +70,20 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset], *, card
     if staged.wants is not None and user.publish.wantlist:
         wanted = env.get_template("list.html.j2").render(context("../../../", assets, user=user, noindex=noindex,
                                                                  description=f"{user.label}'s wantlist",
-                                                                 image="", wantlist=True))
+                                                                 image="", wantlist=True,
+                                                                 friends=bool(shared.get("wanted"))))
         pages.update({"wantlist/index.html": wanted.encode(), "wantlist/wants.json": staged.wants,
                       "wantlist/feed.xml": wants_feed(user.label, user_dir(user), recent(staged.wants))})
+    if friends:
+        pages["collection/friends.json"] = json.dumps({"same": shared["same"], "master": shared["master"]},
+                                                      ensure_ascii=False).encode()
+    if shared.get("wanted") and "wantlist/index.html" in pages:
+        pages["wantlist/owners.json"] = json.dumps({"same": shared["wanted"], "master": {}},
+                                                   ensure_ascii=False).encode()
+    for pair in shared.get("pairs", []):
+        page = env.get_template("shared.html.j2").render(context("../../../../", assets, user=user, pair=pair,
+                                                                 noindex=noindex))
+        pages[f"shared/{pair['dir']}/index.html"] = page.encode()
     if card:
         pages[f"collection/{CARD}"] = card
     return pages

@@ -27,6 +27,7 @@ from pipeline.site.feeds import recent
 FIRST_ROWS = 48  # the list's first page at most (the cover wall's): shown before releases.json has loaded
 DATA_FILES = ("releases.json", "first.json", "covers.json", "export.csv", "export.json", "stats.json")
 FINGERPRINT = "fingerprint"  # of the data the staged files were made from
+TASTE_COLUMNS = ("release_id", "master_id", "artist", "title", "thumb", "genres", "original_year")
 
 
 def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[dict[str, Any]]:
@@ -80,6 +81,10 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
         if wants is not None:
             (fresh / "wantlist").mkdir()
             (fresh / "wantlist" / "wants.json").write_bytes(releases_json(wants))
+        # What the site-wide comparison of collectors needs (taste.py), from exactly what is published here.
+        table.select(TASTE_COLUMNS).write_parquet(fresh / "taste.parquet")
+        if wants is not None:
+            wants.select("release_id").write_parquet(fresh / "wantlist" / "taste.parquet")
         newest = table.sort("added_at", descending=True).head(4)
         rows = newest.select("thumb", "release_id", "artist", "title").to_dicts()
         (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
@@ -128,6 +133,20 @@ class StagedUser:
     def newest(self) -> list[dict[str, Any]]:
         """The newest items of releases.json as dicts, parsed once for the user's feed and the site's."""
         return recent(self.files["releases.json"])
+
+
+def read_taste(staging: Path, name: str) -> tuple[str, pl.DataFrame, list[int]] | None:
+    """(the choices it was staged under, the published records, the published wantlist's release ids) of a
+    user's staged data; None when nothing (or data from before the comparison existed) is staged."""
+    with staged_lock(staging, name):
+        source = staging / name
+        if not (source / "taste.parquet").is_file():
+            return None
+        entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
+        table = pl.read_parquet(source / "taste.parquet")
+        wanted = source / "wantlist" / "taste.parquet"
+        wants = pl.read_parquet(wanted)["release_id"].to_list() if wanted.is_file() else []
+    return entry.get("publish", DEFAULT_CHOICES), table, wants
 
 
 def read_staged(staging: Path, name: str) -> StagedUser | None:

@@ -47,6 +47,10 @@
   const byDecade = (a, b) => parseInt(a, 10) - parseInt(b, 10);
   const seen = new Map();  // instance id -> a record the worker has sent (rows drawn, picks, opened)
   let total = 0;  // records in the whole collection
+  // Other public collectors with the same release, or the same master (friends.json: release id ->
+  // [[name, their directory]]); on the wantlist, those who own a wanted release (owners.json).
+  let friends = { same: {}, master: {} };
+  const owners = form.dataset.friends === "owners.json";
   let largeCovers = null;  // covers.json, loaded when the first cover is opened
   let state = { ...DEFAULTS };
 
@@ -305,8 +309,34 @@
     const about = text("div", "meta when", [added, rated].filter(Boolean).join(" · "));
     if (rated) about.setAttribute("aria-label", [added, `rated ${r.rating} of 5`].filter(Boolean).join(" · "));
     body.append(about);
+    const shared = alsoIn(r);
+    if (shared) body.append(shared);
     item.append(body);
     return item;
+  }
+
+  // "Also in the collections of Bob, Carol" (or "Owned by …" on a wantlist), each name a link to theirs.
+  function people(list) {
+    const span = document.createElement("span");
+    list.filter(([, dir]) => /^[a-z0-9-]+$/.test(String(dir))).forEach(([name, dir], i) => {
+      if (i) span.append(", ");
+      const link = text("a", "", String(name));
+      link.href = `${form.dataset.people}${dir}/collection/`;
+      span.append(link);
+    });
+    return span;
+  }
+  function alsoIn(r) {
+    const same = friends.same[String(r.release)] || [];
+    const master = friends.master[String(r.release)] || [];
+    if (!same.length && !master.length) return null;
+    const line = document.createElement("div");
+    line.className = "meta friends";
+    if (same.length) line.append(owners ? "Owned by " : "Also in the collections of ", people(same));
+    if (same.length && master.length) line.append("; ");
+    if (master.length) line.append(same.length ? "another pressing: " : "Another pressing in the collections of ",
+                                   people(master));
+    return line;
   }
 
   const nameOf = (r) => `${r.artist ? `${r.artist} – ` : ""}${r.title || "(untitled)"}`;
@@ -517,6 +547,13 @@
     detail(facts, "Rating", r.rating ? `${stars(r.rating)} (${r.rating} of 5)` : "");
     for (const [name, value] of Object.entries(r.extras || {})) detail(facts, publishedName(name), value);
     if (copies > 1) detail(facts, "Copies", `${copies} of this release in the collection`);
+    const shared = alsoIn(r);
+    if (shared) {
+      facts.append(text("dt", "", owners ? "Owned by" : "Shared with"));
+      const dd = document.createElement("dd");
+      dd.append(...shared.childNodes);
+      facts.append(dd);
+    }
     const link = viewer.querySelector(".on-discogs");
     link.href = `https://www.discogs.com/release/${Number(r.release)}`;
     state.open = r.instance;
@@ -686,6 +723,10 @@
   async function start() {
     state = readState();
     const whole = ask("load", { url: absolute(form.dataset.src), state });
+    const shared = form.dataset.friends
+      ? fetch(form.dataset.friends, { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : null)).catch(() => null)
+      : Promise.resolve(null);
     showFirst();
     let loaded;
     try {
@@ -697,6 +738,8 @@
     }
     settled = true;
     total = loaded.total;
+    const found = await shared;
+    if (found && found.same && found.master) friends = found;
     addPublishedFacets(loaded.facets || []);
     state = readState();  // the published facets' filters, now that the page knows them
     fillSelects(loaded.values);
