@@ -187,3 +187,41 @@ def test_replay_errors_name_the_file(tmp_path):
     (pages / "1.json").write_text('[{"id": 1}]')
     with pytest.raises(ReplayError, match=r"1\.json: item #0 lacks"):
         load_world(tmp_path)
+
+
+def test_replay_serves_folders_fields_value_and_wants_in_discogs_shapes_to_their_owner(tmp_path):
+    item = {"id": 7, "instance_id": 70, "date_added": "2020-01-01T00:00:00-08:00", "rating": 0, "folder_id": 9,
+            "notes": [{"field_id": 1, "value": "Mint (M)"}, {"field_id": 5, "value": "paid too much"}],
+            "basic_information": {"id": 7, "master_id": 5, "title": "T", "year": 1999}}
+    user = tmp_path / "users" / "vera"
+    (user / "collection").mkdir(parents=True)
+    (user / "collection" / "1.json").write_text(json.dumps([item]))
+    (user / "folders.json").write_text(json.dumps({"folders": [{"id": 0, "name": "All", "count": 1},
+                                                               {"id": 9, "name": "To sell", "count": 1}]}))
+    fields = [{"id": 1, "name": "Media Condition", "type": "dropdown", "options": ["Mint (M)"], "public": True,
+               "position": 1}, {"id": 5, "name": "Price", "type": "textarea", "public": False, "position": 2}]
+    (user / "fields.json").write_text(json.dumps({"fields": fields}))
+    (user / "value.json").write_text(json.dumps({"minimum": "€1,00", "median": "€2,50", "maximum": "€9,00"}))
+    (user / "wants").mkdir()
+    want = {"id": 8, "rating": 0, "notes": "mine", "date_added": "2021-01-01T00:00:00-08:00",
+            "basic_information": {"id": 8, "title": "W"}}
+    (user / "wants" / "1.json").write_text(json.dumps({"pagination": {"page": 1}, "wants": [want]}))
+    world = load_world(tmp_path)
+    world.add_user("other")
+    with FakeDiscogs(world) as fake:
+        assert [(f["id"], f["name"]) for f in get(fake, "/users/vera/collection/folders", user="vera")
+                .json()["folders"]] == [(0, "All"), (1, "Uncategorized"), (9, "To sell")]
+        assert get(fake, "/users/vera/collection/fields", user="vera").json()["fields"] == fields
+        assert [f["id"] for f in get(fake, "/users/vera/collection/fields", user="other").json()["fields"]] == [1]
+        assert get(fake, "/users/vera/collection/value", user="vera").json()["median"] == "€2,50"
+        assert get(fake, "/users/vera/collection/value", user="other").status_code == 403
+        mine = get(fake, "/users/vera/wants", user="vera").json()
+        assert mine["pagination"]["items"] == 1 and mine["wants"][0]["notes"] == "mine"
+        assert "notes" not in get(fake, "/users/vera/wants", user="other").json()["wants"][0]
+        seen = get(fake, "/users/vera/collection/folders/0/releases", user="other").json()["releases"][0]
+        assert seen["notes"] == [{"field_id": 1, "value": "Mint (M)"}] and "folder_id" not in seen
+        world.user("vera").wantlist_public = False
+        assert get(fake, "/users/vera/wants", user="other").status_code == 403
+    (user / "value.json").write_text(json.dumps({"minimum": 1}))
+    with pytest.raises(ReplayError, match=r"value\.json: expected"):
+        load_world(tmp_path)

@@ -98,6 +98,8 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
     return dg.MaterializeResult(
         metadata={"items": result.table.height, "added": result.added, "removed": result.removed,
                   "mode": result.mode, "pages_fetched": result.pages, "warnings": len(result.warnings),
+                  "folders_synced": len(folders), "private_folders": len(private),
+                  "fields_published": ", ".join(f.name for f in fields) or "none",
                   "value_snapshot": snapshot, "wants": wants.table.height if wants else 0,
                   "wants_pages_fetched": wants.pages if wants else 0, **usage,
                   "duration_seconds": round(time.monotonic() - started, 2)},
