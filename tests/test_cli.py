@@ -141,7 +141,11 @@ def test_demo_runs_end_to_end_and_keeps_its_runs_where_it_says(tmp_path):
     # What `make demo-ui` loads: the demo's own registry, state and Dagster runs, kept after the demo ends.
     env = dict(line.split("=", 1) for line in (home / "demo.env").read_text().splitlines()
                if "=" in line and not line.startswith("#"))
-    assert Path(env["DISCOGS_SITE_USERS"]).read_text().count("- name:") == 3
+    assert Path(env["DISCOGS_SITE_USERS"]).read_text().count("- name:") == 4
+    # vera publishes every choice: her wantlist, her conditions as filters, what she shares with sam.
+    vera_pages = site / "u" / "vera"
+    assert (vera_pages / "wantlist" / "index.html").exists() and (vera_pages / "shared" / "sam" / "index.html").exists()
+    assert '"field:Media Condition"' in (vera_pages / "collection" / "releases.json").read_text()
     assert Path(env["DAGSTER_HOME"]).is_relative_to(home) and not operators.exists()
     listing = run("status", env=env)
     assert listing.returncode == 0 and re.search(r"^vera\s+public\s+yes\s+1500", listing.stdout, re.MULTILINE)

@@ -1,4 +1,4 @@
-"""`discogs-site demo`: a generated fake Discogs world, three registered users, the whole pipeline, a site.
+"""`discogs-site demo`: a generated fake Discogs world, four registered users, the whole pipeline, a site.
 
 Everything it creates lives in one folder, `.demo/` by default (users.yaml, a vault under a
 throw-away key, the state with Dagster's runs, a generated masters dump, and `demo.env` to open them
@@ -36,6 +36,7 @@ from pipeline.vault import Vault, generate_key, parse_keys
 # (site name, Discogs username, items, site visibility, Discogs collection public?)
 DEMO_USERS = (
     ("vera", "vinyl-vera", 1500, "public", True),
+    ("sam", "sam-spins", 250, "public", True),
     ("otto", "otto-digs", 300, "unlisted", True),
     ("pia", "pia-private", 50, "private", False),
 )
@@ -46,10 +47,16 @@ DEMO_URL_SECRET = "discogs-site-demo"  # a fixed secret: the unlisted demo user'
 DEMO_DUMP_LEAVES_OUT = 0.2
 
 
+# What vera chooses to publish besides (users.yaml `publish:`), so the demo shows every choice at work.
+VERA_PUBLISHES = ["    publish:", "      folders: true", "      private_folders: [Box in the attic]",
+                  "      fields: [Media Condition, Sleeve Condition]", "      value: true", "      wantlist: true"]
+
+
 def write_demo_users(path: Path) -> None:
     lines = ["users:"]
     for name, username, _, visibility, _ in DEMO_USERS:
         lines += [f"  - name: {name}", f"    discogs_username: {username}", f"    visibility: {visibility}"]
+        lines += VERA_PUBLISHES if name == "vera" else []
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
