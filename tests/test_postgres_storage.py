@@ -37,6 +37,6 @@ def test_one_user_builds_with_dagster_storage_in_postgres(site, tmp_path, postgr
         cursor.execute("SELECT status, count(*) FROM runs GROUP BY status")
         assert dict(cursor.fetchall()) == {"SUCCESS": 2}  # the user's assets, then the site index
         cursor.execute("SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")
-        assert cursor.fetchone()[0] == 5
+        assert cursor.fetchone()[0] == 6  # four for the user, then shared_taste and site_index
         cursor.execute("SELECT concurrency_key, count(*) FROM concurrency_slots GROUP BY concurrency_key")
         assert dict(cursor.fetchall()) == {"discogs_api": 1}

@@ -168,6 +168,10 @@ def test_published_folders_and_conditions_are_list_filters_that_count_what_the_d
             "os => os.filter(o => o.value).map(o => [o.value, o.textContent])")
         assert folders == [["Shelf A", f"Shelf A ({sum(i['folder_id'] == 2001 for i in shown):,})"],
                            ["Uncategorized", f"Uncategorized ({sum(i['folder_id'] == 1 for i in shown):,})"]]
+        grades = page.locator('select[name="field:Media Condition"] option').evaluate_all(
+            "os => os.filter(o => o.value).map(o => [o.value, o.textContent])")
+        counted = Counter(v for i in shown if (v := _note(i, 1)))
+        assert grades == [[g, f"{g} ({n:,})"] for g, n in sorted(counted.items(), key=lambda gn: gn[0].lower())]
         grade = "Very Good Plus (VG+)"
         graded = [i for i in shown if _note(i, 1) == grade]
         page.locator('select[name="field:Media Condition"]').select_option(grade)
@@ -293,13 +297,17 @@ FRIENDS = USERS + """  - name: un
     display_name: Una Nonymous
     discogs_username: una
     visibility: unlisted
+  - name: pi
+    display_name: Pia Private
+    discogs_username: pia
+    visibility: private
 """
 
 
 def test_what_public_collectors_have_in_common_matches_a_set_computation_and_never_names_the_unlisted(
         tmp_path, page):
-    world = generate_world("alice:230,obi:120,una:150", catalog_size=300)
-    register(tmp_path, FRIENDS, {"al": "alice", "ob": "obi", "un": "una"})
+    world = generate_world("alice:230,obi:120,una:150,pia:150", catalog_size=300)
+    register(tmp_path, FRIENDS, {"al": "alice", "ob": "obi", "un": "una", "pi": "pia"})
     with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
         settings = settings_for(tmp_path, fake)
         outcomes, published = build(settings, instance=open_instance(tmp_path / "dagster"), report=lambda _: None)
@@ -326,7 +334,7 @@ def test_what_public_collectors_have_in_common_matches_a_set_computation_and_nev
     for path in output.rglob("*"):
         if path.is_file() and unlisted not in path.parts:
             text = path.read_text(errors="replace")
-            assert "Una Nonymous" not in text and unlisted not in text, path
+            assert "Una Nonymous" not in text and unlisted not in text and "Pia Private" not in text, path
     assert not (output / "u" / unlisted / "collection" / "friends.json").exists()
     taste = json.loads((Path(settings.stores.state_dir) / "shared" / "taste.json").read_text())
     named = {n for kind in ("friends", "wanted") for found in taste[kind].values() for v in found.values()
@@ -346,3 +354,14 @@ def test_what_public_collectors_have_in_common_matches_a_set_computation_and_nev
         page.wait_for_selector("html[data-list-ready]")
         view = page.get_by_role("dialog")
         assert view.get_by_role("link", name="ob").get_attribute("href") == "../../../ob/collection/"
+        # On the wantlist, who owns a wanted record.
+        owned = sorted(wanted & releases["ob"])[0]
+        page.goto(url + "u/al/wantlist/")
+        page.wait_for_selector("html[data-list-ready]")
+        row = page.locator(f'#releases li:has(a[href$="/release/{owned}"])')
+        if not row.count():  # not on the first page: search for it
+            title = next(w["basic_information"]["title"] for w in world.user("alice").wants if w["id"] == owned)
+            page.locator('input[type="search"]').fill(title)
+            settled(page)
+        assert row.locator(".friends").inner_text() == "Owned by ob"
+        assert row.locator(".friends a").get_attribute("href") == "../../ob/collection/"

@@ -110,7 +110,7 @@ def test_publishing_choices_are_read_and_each_mistake_is_named_with_its_line():
     assert parse_users(entry.removesuffix("    publish:\n"))[0].publish.needs_folders is False  # nothing by default
     with pytest.raises(RegistryError) as raised:
         parse_users(entry + "      folders: sometimes\n      private_folders: [To sell, to SELL, All, 0]\n"
-                            "      fields: Media Condition\n      value: true\n")
+                            "      fields: Media Condition\n      trades: true\n")
     assert raised.value.problems == [
         "users.yaml:6: users[0] ('vera').publish.folders: must be true or false, got a str",
         "users.yaml:7: users[0] ('vera').publish.private_folders: 'to SELL' is named twice (first on line 7)",
@@ -119,7 +119,8 @@ def test_publishing_choices_are_read_and_each_mistake_is_named_with_its_line():
         "users.yaml:7: users[0] ('vera').publish.private_folders: 0 is not a folder id (folder 0 is 'All': use "
         "visibility: private to publish nothing)",
         "users.yaml:8: users[0] ('vera').publish.fields: must be a list, got a str",
-        "users.yaml:9: users[0] ('vera').publish.value: unknown choice (expected folders: true or false: folder "
+        "users.yaml:9: users[0] ('vera').publish.trades: unknown choice (expected folders: true or false: folder "
         "names as a list filter; private_folders: a list of folder names or ids left out of every page; fields: "
-        "a list of custom field names to publish)",
+        "a list of custom field names to publish; value: true or false: the collection's value over time; "
+        "wantlist: true or false: a page of the wantlist)",
     ]

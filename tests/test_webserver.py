@@ -83,8 +83,8 @@ def test_the_ui_shows_the_graph_and_runs_one_user(webserver):
     selector = {"repositoryLocationName": entry["name"], "repositoryName": location["repositories"][0]["name"]}
 
     nodes = {"/".join(n["assetKey"]["path"]): n for n in query(ASSETS)["assetNodes"]}
-    assert set(nodes) == {"collection", "master_enrichment", "collection_stats", "user_pages", "site_index",
-                          "masters_dump"}
+    assert set(nodes) == {"collection", "master_enrichment", "collection_stats", "user_pages", "shared_taste",
+                          "site_index", "masters_dump"}
     assert all(n["description"] for n in nodes.values())
     assert nodes["collection"]["partitionKeysByDimension"][0]["partitionKeys"] == ["al", "ob"]
     months = nodes["masters_dump"]["partitionKeysByDimension"][0]["partitionKeys"]
