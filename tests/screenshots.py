@@ -21,6 +21,8 @@ SHOTS = (
     ("list.png", (1200, 1100), "u/vera/collection/all/?view=covers&genre=Rock", "data-list-ready"),
     ("list-phone.png", (390, 844), "u/vera/collection/all/?genre=Jazz", "data-list-ready"),
     ("index.png", (1200, 500), "", ""),
+    ("wantlist.png", (1200, 900), "u/vera/wantlist/?view=covers", "data-list-ready"),
+    ("shared.png", (1200, 1100), "u/vera/shared/sam/", ""),
 )
 
 
