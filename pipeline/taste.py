@@ -13,7 +13,8 @@ from typing import Any
 import polars as pl
 
 TOP_FRIENDS = 10     # pairs each collector's dashboard links to (and that get a page)
-COMMON_SHOWN = 200   # records listed on a pair's page
+COMMON_SHOWN = 100   # records listed on a pair's page
+NAMED = 6            # collectors named per release ("Also in …"); how many more is said as a number
 GENRES_SHOWN = 12
 
 
@@ -22,14 +23,23 @@ def _owners(owned: pl.DataFrame, key: str) -> pl.DataFrame:
     return owned.filter(pl.col(key) > 0).group_by(key).agg(pl.col("user").unique().sort().alias("owners"))
 
 
-def _others(frame: pl.DataFrame, owners: pl.DataFrame, key: str, user: str) -> dict[str, list[str]]:
+def _others(frame: pl.DataFrame, owners: pl.DataFrame, key: str, user: str,
+            leave_out: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """release id -> the other collectors holding it (by `key`), all of them; `leave_out` names per release
+    who is said already (the same release, when this is the looser match by master)."""
     joined = frame.select(*dict.fromkeys(["release_id", key])).unique().join(owners, on=key)
     found = {}
     for release, names in joined.select("release_id", "owners").iter_rows():
-        others = [n for n in names if n != user]
+        said = set((leave_out or {}).get(str(release), []))
+        others = [n for n in names if n != user and n not in said]
         if others:
             found[str(release)] = others
     return found
+
+
+def _named(found: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """What a page says per release: a few names and how many more (a popular record is in dozens)."""
+    return {release: {"names": names[:NAMED], "more": max(0, len(names) - NAMED)} for release, names in found.items()}
 
 
 def _genre_shares(frame: pl.DataFrame) -> dict[str, float]:
@@ -48,12 +58,11 @@ def compute_taste(tables: dict[str, pl.DataFrame], wants: dict[str, list[int]]) 
     friends, wanted = {}, {}
     for name, table in tables.items():
         same = _others(table, by_release, "release_id", name)
-        master = {r: [n for n in others if n not in same.get(r, [])]
-                  for r, others in _others(table, by_master, "master_id", name).items()}
-        friends[name] = {"same": same, "master": {r: o for r, o in master.items() if o}}
+        master = _others(table, by_master, "master_id", name, leave_out=same)
+        friends[name] = {"same": _named(same), "master": _named(master)}
     for name, ids in wants.items():
         frame = pl.DataFrame({"release_id": list(ids)}, schema={"release_id": pl.Int64})
-        wanted[name] = _others(frame, by_release, "release_id", name)
+        wanted[name] = _named(_others(frame, by_release, "release_id", name))
     return {"friends": friends, "wanted": wanted, "pairs": _pairs(tables, owned)}
 
 

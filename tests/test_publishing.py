@@ -320,15 +320,17 @@ def test_what_public_collectors_have_in_common_matches_a_set_computation_and_nev
     masters = {u: {master_of[r] for r in ids} - {0} for u, ids in releases.items()}
     for me, other in (("al", "ob"), ("ob", "al")):
         friends = json.loads((output / "u" / me / "collection" / "friends.json").read_text())
-        same = {str(r): [[other, other]] for r in releases[me] & releases[other]}
-        master = {str(r): [[other, other]] for r in releases[me] - releases[other] if master_of[r] in masters[other]}
+        same = {str(r): {"names": [[other, other]], "more": 0} for r in releases[me] & releases[other]}
+        master = {str(r): {"names": [[other, other]], "more": 0} for r in releases[me] - releases[other]
+                  if master_of[r] in masters[other]}
         assert friends == {"same": same, "master": master} and same and master, me
         pair = (output / "u" / me / "shared" / other / "index.html").read_text()
         assert f"<dd>{len(masters[me] & masters[other]):,}</dd>" in pair
         assert f"<dd>{len(releases[me] & releases[other]):,}</dd>" in pair
     wanted = {w["id"] for w in world.user("alice").wants}
     owners = json.loads((output / "u" / "al" / "wantlist" / "owners.json").read_text())
-    assert owners == {"same": {str(r): [["ob", "ob"]] for r in wanted & releases["ob"]}, "master": {}}
+    assert owners == {"same": {str(r): {"names": [["ob", "ob"]], "more": 0} for r in wanted & releases["ob"]},
+                      "master": {}}
     # The unlisted collector takes no part either way: never named, her records never counted, no page of hers.
     unlisted = next(p.name for p in (output / "u").iterdir() if p.name.startswith("un-"))
     for path in output.rglob("*"):
@@ -338,7 +340,7 @@ def test_what_public_collectors_have_in_common_matches_a_set_computation_and_nev
     assert not (output / "u" / unlisted / "collection" / "friends.json").exists()
     taste = json.loads((Path(settings.stores.state_dir) / "shared" / "taste.json").read_text())
     named = {n for kind in ("friends", "wanted") for found in taste[kind].values() for v in found.values()
-             for names in (v.values() if kind == "friends" else [v]) for n in names}
+             for entry in (v.values() if kind == "friends" else [v]) for n in entry["names"]}
     assert named == {"al", "ob"} and set(taste["pairs"]) == {"al", "ob"}  # the shared_taste asset leaves her out
     assert not (output / "u" / unlisted / "shared").exists()
     with serve(output) as url:

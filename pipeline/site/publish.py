@@ -81,9 +81,14 @@ def _shared(user: User, taste: dict[str, Any] | None, public: dict[str, User]) -
     if not taste or user.name not in public:
         return {}
 
-    def named(found: dict[str, list[str]]) -> dict[str, list[list[str]]]:
-        return {release: [[public[n].label, user_dir(public[n])] for n in names if n in public]
-                for release, names in found.items() if any(n in public for n in names)}
+    def named(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """release -> {"names": [[label, directory], ...], "more": how many others besides}."""
+        said = {}
+        for release, entry in found.items():
+            names = [[public[n].label, user_dir(public[n])] for n in entry["names"] if n in public]
+            if names:
+                said[release] = {"names": names, "more": entry["more"]}
+        return said
 
     friends = taste["friends"].get(user.name, {})
     pairs = [{**pair, "label": public[pair["with"]].label, "dir": user_dir(public[pair["with"]])}

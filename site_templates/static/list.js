@@ -315,27 +315,34 @@
     return item;
   }
 
-  // "Also in the collections of Bob, Carol" (or "Owned by …" on a wantlist), each name a link to theirs.
-  function people(list) {
+  // "Also in the collections of Bob, Carol and 3 more" (or "Owned by …" on a wantlist), each name a link.
+  function people({ names, more }) {
     const span = document.createElement("span");
-    list.filter(([, dir]) => /^[a-z0-9-]+$/.test(String(dir))).forEach(([name, dir], i) => {
+    names.filter(([, dir]) => /^[a-z0-9-]+$/.test(String(dir))).forEach(([name, dir], i) => {
       if (i) span.append(", ");
       const link = text("a", "", String(name));
       link.href = `${form.dataset.people}${dir}/collection/`;
       span.append(link);
     });
+    if (Number(more) > 0) span.append(` and ${numbers.format(Number(more))} more`);
     return span;
   }
+  const nobody = { names: [], more: 0 };
+  const sharedBy = (found, r) => {
+    const entry = found[String(r.release)];
+    return entry && Array.isArray(entry.names) ? entry : nobody;
+  };
   function alsoIn(r) {
-    const same = friends.same[String(r.release)] || [];
-    const master = friends.master[String(r.release)] || [];
-    if (!same.length && !master.length) return null;
+    const same = sharedBy(friends.same, r);
+    const master = sharedBy(friends.master, r);
+    if (!same.names.length && !master.names.length) return null;
     const line = document.createElement("div");
     line.className = "meta friends";
-    if (same.length) line.append(owners ? "Owned by " : "Also in the collections of ", people(same));
-    if (same.length && master.length) line.append("; ");
-    if (master.length) line.append(same.length ? "another pressing: " : "Another pressing in the collections of ",
-                                   people(master));
+    if (same.names.length) line.append(owners ? "Owned by " : "Also in the collections of ", people(same));
+    if (same.names.length && master.names.length) line.append("; ");
+    if (master.names.length) {
+      line.append(same.names.length ? "another pressing: " : "Another pressing in the collections of ", people(master));
+    }
     return line;
   }
 
