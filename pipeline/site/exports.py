@@ -83,10 +83,11 @@ def _json_value(column: str) -> pl.Expr:
     return encoded.str.strip_prefix('{"v":').str.strip_suffix("}")
 
 
-def releases_json(table: pl.DataFrame, limit: int | None = None) -> bytes:
+def releases_json(table: pl.DataFrame, limit: int | None = None, *, order: dict[str, list[str]] | None = None) -> bytes:
     """Columnar and compact for the list page's script: {"version": 1, "columns": [...], "rows": [[...], ...]}.
 
-    With `limit`, only the newest `limit` rows, and `total` says how many the whole list holds.
+    With `limit`, only the newest `limit` rows, and `total` says how many the whole list holds. `order`
+    gives a published dropdown field's values in the owner's order, for the list's filter.
 
     Rows come newest first (the list's default order); effective genres, styles and original year.
     Each row's array is assembled inside Polars: converting list columns to Python objects first
@@ -102,6 +103,7 @@ def releases_json(table: pl.DataFrame, limit: int | None = None) -> bytes:
     if limit is not None:
         ordered = ordered.head(limit)
     rows = ",".join(ordered.select(pl.concat_str(parts).alias("row"))["row"].to_list())
-    head = json.dumps({"version": 1, "columns": columns, "facets": facet_columns(table), "total": table.height},
+    head = json.dumps({"version": 1, "columns": columns, "facets": facet_columns(table), "order": order or {},
+                       "total": table.height},
                       separators=(",", ":"))[:-1]
     return f'{head},"rows":[{rows}]}}'.encode()

@@ -72,7 +72,8 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
     collection.mkdir(parents=True)
     try:
         exported = export_rows(table)
-        (collection / "releases.json").write_bytes(releases_json(table))
+        order = {c: p["order"] for c, p in (stats.get("published") or {}).items() if p.get("order")}
+        (collection / "releases.json").write_bytes(releases_json(table, order=order))
         (collection / "first.json").write_bytes(releases_json(table, limit=FIRST_ROWS))
         (collection / "covers.json").write_bytes(large_covers(table))
         (collection / "export.csv").write_bytes(export_csv(exported))

@@ -181,7 +181,8 @@ const ANSWERS = {
       byInstance.set(r.instance, r);
     }
     setTimeout(prepareSearch, 0);  // after this answer: the first rows come first
-    return { total: records.length, facets: published, values: values(state) };
+    const order = data.order && typeof data.order === "object" ? data.order : {};
+    return { total: records.length, facets: published, order, values: values(state) };
   },
   // One page of the view: the records to draw, how many match, and the page corrected to the last one.
   query({ state, perPage }) {

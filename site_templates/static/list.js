@@ -133,6 +133,7 @@
   const SELECTS = { genre: "Genre", style: "Style", format: "Format", detail: "Format detail", decade: "Decade",
                     rating: "Rating" };
   const NAMES = { ...SELECTS, ...LINKED };
+  const published = { order: {} };  // a published field's values in the owner's order (releases.json)
   const publishedName = (name) => (name === "folder" ? "Folder" : name.replace(/^(field|text):/, ""));
 
   // A select (and its "exclude" box) for each facet the owner publishes: their folders, a dropdown field
@@ -204,7 +205,12 @@
   const alphabetical = (a, b) => collator.compare(a, b);
   function fillSelects(values) {
     for (const name of ["genre", "style", "format", "detail"]) fillSelect(name, values[name], state[name], alphabetical);
-    for (const name of FILTERS.slice(BUILT_IN)) fillSelect(name, values[name] || [], state[name], alphabetical);
+    for (const name of FILTERS.slice(BUILT_IN)) {
+      // A dropdown field keeps its owner's order (Mint first); values it does not list go last.
+      const given = Array.isArray(published.order[name]) ? published.order[name] : [];
+      const rank = (value) => (given.includes(value) ? given.indexOf(value) : given.length);
+      fillSelect(name, values[name] || [], state[name], (a, b) => rank(a) - rank(b) || alphabetical(a, b));
+    }
     fillSelect("decade", values.decade, state.decade, byDecade);
     fillSelect("rating", values.rating, state.rating, (a, b) => Number(b) - Number(a));
   }
@@ -748,6 +754,7 @@
     const found = await shared;
     if (found && found.same && found.master) friends = found;
     addPublishedFacets(loaded.facets || []);
+    published.order = loaded.order || {};
     state = readState();  // the published facets' filters, now that the page knows them
     fillSelects(loaded.values);
     syncControls();

@@ -15,7 +15,13 @@ from pydantic import Field
 
 from pipeline import progress
 from pipeline.atomic import write_atomically
-from pipeline.collection.published import field_entries, published, resolve_fields, resolve_private_folders
+from pipeline.collection.published import (
+    FIELD_PREFIX,
+    field_entries,
+    published,
+    resolve_fields,
+    resolve_private_folders,
+)
 from pipeline.collection.value import ValueHistory, today, value_stats
 from pipeline.collection.wants import WantsStore, sync_wants
 from pipeline.defs.resources import DiscogsAccess, StateStores
@@ -163,6 +169,16 @@ def master_enrichment(context: dg.AssetExecutionContext, stores: StateStores, di
     )
 
 
+def in_order(stats: dict, state) -> None:
+    """A dropdown field's values in the owner's own order (Mint first, Poor last), not alphabetically."""
+    for entry in state.fields:
+        counted = (stats.get("published") or {}).get(f"{FIELD_PREFIX}{entry['name']}")
+        if counted is not None and entry.get("options"):
+            rank = {option: position for position, option in enumerate(entry["options"])}
+            counted["order"] = list(entry["options"])
+            counted["counts"].sort(key=lambda row: (rank.get(row[0], len(rank)), row[0]))
+
+
 @dg.asset(partitions_def=USERS, group_name="site", deps=[master_enrichment])
 def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> dg.MaterializeResult:
     """Counts by genre, style, format, decade, year, label, artist, month added and rating, with totals (Polars)."""
@@ -191,6 +207,7 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
         frame.write_parquet(stores.stats_parquet(name))
     publish = stores.user(name).publish
     stats["value"] = value_stats(ValueHistory(stores.state).load(name)) if publish.value else None
+    in_order(stats, state)
     write_atomically(path, json.dumps(stats, ensure_ascii=False).encode())
     if not unchanged:
         write_atomically(marker, current.encode())
