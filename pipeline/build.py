@@ -80,8 +80,10 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
             report(f"{outcome.name}: FAILED: {outcome.error}")
 
     # The same jobs the schedule and the UI run, so the UI lists these runs under their names.
+    # Everyone at once (the schedule's build): unchanged users need no run. One person rebuilt on demand
+    # (`--user`) always gets their run, as an operator asking for it expects.
     outcomes = refresh_users(settings, names, instance, jobs=jobs, log_level=dagster_log_level,
-                             done=done, report=report)
+                             done=done, report=report, quick=not only)
     publish = definitions(settings).resolve_job_def("publish_site")
     site = publish.execute_in_process(instance=instance, raise_on_error=False,
                                       run_config=console_log(dagster_log_level), tags={OWNER_TAG: this_process()})

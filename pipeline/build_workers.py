@@ -30,6 +30,7 @@ from pipeline.defs import definitions
 from pipeline.defs.resources import PipelineSettings
 from pipeline.failures import failure_line
 from pipeline.instance import OWNER_TAG, POOL, this_process
+from pipeline.quick_refresh import refresh_if_unchanged
 
 
 @dataclass
@@ -64,15 +65,27 @@ def console_log(level: str) -> dict[str, object]:
 
 
 class Refresher:
-    """Runs `refresh_user` for one user at a time on one instance; the same job the schedule and the UI run."""
+    """Runs `refresh_user` for one user at a time on one instance; the same job the schedule and the UI run.
 
-    def __init__(self, settings: PipelineSettings, instance: dg.DagsterInstance, log_level: str) -> None:
+    With `quick`, a user whose collection cannot have changed is recorded without a run (quick_refresh)."""
+
+    def __init__(self, settings: PipelineSettings, instance: dg.DagsterInstance, log_level: str,
+                 quick: bool = False) -> None:
         self.job = definitions(settings).resolve_job_def("refresh_user")
+        self.settings = settings
         self.instance = instance
         self.run_config = console_log(log_level)
+        self.quick = quick
 
     def __call__(self, name: str) -> UserOutcome:
         started = time.monotonic()
+        if self.quick:
+            try:
+                unchanged = refresh_if_unchanged(self.settings, self.instance, name)
+            except Exception:  # any doubt, even an error in the check: the run decides and reports it
+                unchanged = None
+            if unchanged is not None:
+                return UserOutcome(name, True, time.monotonic() - started, unchanged)
         result = self.job.execute_in_process(partition_key=name, instance=self.instance, raise_on_error=False,
                                              tags={"discogs-site/user": name, OWNER_TAG: this_process()},
                                              run_config=self.run_config)
@@ -88,7 +101,7 @@ _listening = ExitStack()
 
 
 def _start_worker(fields: dict[str, object], ref: str, log_level: str, steps: multiprocessing.Queue,
-                  stop: multiprocessing.synchronize.Event) -> None:
+                  stop: multiprocessing.synchronize.Event, quick: bool = False) -> None:
     global _worker, _stop
     _stop = stop
     # Out of the terminal's process group: Ctrl-C reaches the parent alone, which stops handing out users and
@@ -96,7 +109,7 @@ def _start_worker(fields: dict[str, object], ref: str, log_level: str, steps: mu
     os.setpgrp()
     # Dagster's resources and instance refs do not pickle: they cross as plain fields and serialized text.
     settings = PipelineSettings.create(**fields)
-    _worker = Refresher(settings, dg.DagsterInstance.from_ref(dg.deserialize_value(ref)), log_level)
+    _worker = Refresher(settings, dg.DagsterInstance.from_ref(dg.deserialize_value(ref)), log_level, quick)
     # Progress of this worker's users goes to the parent, which owns the display, for the worker's life.
     _listening.enter_context(progress.listening(steps.put))
 
@@ -138,13 +151,14 @@ def ensure_pool_slots(instance: dg.DagsterInstance, slots: int) -> int | None:
 
 def refresh_users(settings: PipelineSettings, names: list[str], instance: dg.DagsterInstance, *, jobs: int,
                   log_level: str, done: Callable[[UserOutcome], None],
-                  report: Callable[[str], None] = print) -> list[UserOutcome]:
+                  report: Callable[[str], None] = print, quick: bool = False) -> list[UserOutcome]:
     """Refresh each named user, `jobs` at a time; `done` hears of each as it ends. Returns outcomes in `names` order.
+    With `quick`, unchanged users are recorded without a run (see quick_refresh).
 
     One worker (or an instance other processes cannot open) means this process, one user after another.
     """
     if jobs <= 1 or len(names) <= 1 or instance.is_ephemeral:
-        refresh = Refresher(settings, instance, log_level)
+        refresh = Refresher(settings, instance, log_level, quick)
         outcomes = []
         for name in names:
             outcomes.append(refresh(name))
@@ -160,7 +174,8 @@ def refresh_users(settings: PipelineSettings, names: list[str], instance: dg.Dag
     found: dict[str, UserOutcome] = {}
     ref = dg.serialize_value(instance.get_ref())
     with _relayed(steps), ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                                              initargs=(settings.fields(), ref, log_level, steps, stop)) as pool:
+                                              initargs=(settings.fields(), ref, log_level, steps, stop,
+                                                        quick)) as pool:
         futures = {pool.submit(_refresh_in_worker, name): name for name in names}
         # Dagster's runs defer Ctrl-C to a safe point; here there is none to wait for.
         previous = signal.signal(signal.SIGINT, signal.default_int_handler)

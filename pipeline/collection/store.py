@@ -58,6 +58,10 @@ class CollectionStore:
         text = json.dumps(state.__dict__, indent=2)
         write_atomically(self.dir / f"{user}.json", text.encode())
 
+    def save_state(self, user: str, state: SyncState) -> None:
+        """What the last sync knew, the table untouched (it did not change)."""
+        write_atomically(self.dir / f"{user}.json", json.dumps(state.__dict__, indent=2).encode())
+
     def remove(self, user: str) -> None:
         for suffix in (".parquet", ".json"):
             (self.dir / f"{user}{suffix}").unlink(missing_ok=True)

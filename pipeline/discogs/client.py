@@ -34,6 +34,26 @@ from pipeline.discogs.records import (
 )
 from pipeline.errors import ConfigError
 
+# Responses read moments ago outside a run (pipeline.quick_refresh), for the run that follows in this process
+# to use once instead of asking Discogs twice: (user, path, params) -> (when, body).
+_HANDED: dict[tuple, tuple[float, Any]] = {}
+HANDED_FOR_SECONDS = 60.0
+
+
+def _key(user: str | None, path: str, params: dict[str, Any] | None) -> tuple:
+    return user, path, tuple(sorted((params or {}).items()))
+
+
+def hand_over(user: str | None, path: str, params: dict[str, Any] | None, body: Any) -> None:
+    """Keep `body` (just read for `user`) for the next identical GET in this process, within a minute."""
+    _HANDED[_key(user, path, params)] = (time.monotonic(), body)
+
+
+def _take_handed(user: str | None, path: str, params: dict[str, Any] | None) -> Any:
+    found = _HANDED.pop(_key(user, path, params), None)
+    return found[1] if found and time.monotonic() - found[0] <= HANDED_FOR_SECONDS else None
+
+
 SORT_KEYS = ("label", "artist", "title", "catno", "format", "rating", "added", "year")
 MAX_PER_PAGE = 100
 ACCEPT = "application/vnd.discogs.v2.discogs+json"
@@ -210,6 +230,9 @@ class DiscogsClient:
     # -- the one place that talks HTTP ------------------------------------------------------------
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        handed = _take_handed(self.user, path, params)
+        if handed is not None:
+            return handed
         return self._call("GET", path, params=params, want_json=True)
 
     def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, auth: Any = None,
