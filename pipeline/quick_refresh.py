@@ -31,7 +31,7 @@ from pipeline.fingerprint import fingerprint
 from pipeline.registry import Publishing, Visibility
 from pipeline.site.staging import DEFAULT_CHOICES, FINGERPRINT, restage_sync_time
 from pipeline.stats import enriched
-from pipeline.sync import PER_PAGE, _rows
+from pipeline.sync import PER_PAGE, rows_by_instance
 
 
 def refresh_if_unchanged(settings: PipelineSettings, instance: dg.DagsterInstance, name: str,
@@ -94,7 +94,7 @@ def _same(previous, skipped: set[int], page: CollectionPage, user: str) -> bool:
     known = set(previous["instance_id"].to_list()) | skipped
     warnings: list[str] = []
     bad: set[int] = set()
-    rows = _rows(page.releases, warnings, bad, user, frozenset())
+    rows = rows_by_instance(page.releases, warnings, bad, user, frozenset())
     if warnings or set(rows) - known or page.items != len(known):
         return False
     fresh = frame_of(list(rows.values())).sort("instance_id")

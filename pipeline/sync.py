@@ -51,7 +51,7 @@ class SyncResult:
     skipped: list[int] = field(default_factory=list)
 
 
-def _rows(items: list[dict[str, Any]], warnings: list[str], skipped: set[int], user: str,
+def rows_by_instance(items: list[dict[str, Any]], warnings: list[str], skipped: set[int], user: str,
           keep_fields: frozenset[int]) -> dict[int, dict]:
     """Rows by instance id; an item seen twice (the collection moved mid-sync) is kept once.
 
@@ -115,7 +115,7 @@ def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.D
         pages = page.pages
         folder_count = page.items if folder_count is None else folder_count
         progress.report(user, STAGE, page_number, pages, client.rate.seconds_per_request)
-        fresh.update(_rows(page.releases, warnings, bad, user, keep_fields))
+        fresh.update(rows_by_instance(page.releases, warnings, bad, user, keep_fields))
         seen = {_instance(item) for item in page.releases}
         if seen & known or not page.releases:
             break
@@ -237,7 +237,7 @@ def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFram
         patched = moved is not None
     warnings: list[str] = []
     bad: set[int] = set()
-    rows = _rows([*sync.items.values(), *sync.anonymous.values()], warnings, bad, user, keep_fields)
+    rows = rows_by_instance([*sync.items.values(), *sync.anonymous.values()], warnings, bad, user, keep_fields)
     if len(rows) + len(bad) + len(sync.anonymous) != total:
         warnings.append(f"user {user!r}: Discogs reports {total} items but {len(rows) + len(bad)} arrived")
     table = frame_of(list(rows.values())).sort("added_at", descending=True)

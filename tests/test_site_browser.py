@@ -620,23 +620,15 @@ def test_the_index_finds_a_collector_by_name_or_genre(page, site, base_url):
     assert page.locator("#people-count").inner_text() == "0 of 1 collections match" and people.first.is_hidden()
 
 
-def test_a_missing_data_file_shows_an_error(browser, site, base_url):
+@pytest.mark.parametrize(("missing", "said"), [("**/releases.json", "HTTP 404"),
+                                              ("**/assets/list-worker-*.js", "the list's script did not start")])
+def test_a_missing_data_file_or_list_worker_is_said_on_the_page(browser, site, base_url, missing, said):
     context = browser.new_context()
     tab = context.new_page()
-    tab.route("**/releases.json", lambda route: route.fulfill(status=404, body="gone"))
+    tab.route(missing, lambda route: route.fulfill(status=404, body="gone"))
     tab.goto(f"{base_url}u/al/collection/all/")
     tab.wait_for_selector("#status.error")
-    assert "Could not load the releases (HTTP 404)" in tab.locator("#status").inner_text()
-    context.close()
-
-
-def test_a_list_worker_that_cannot_start_is_said_on_the_page(browser, site, base_url):
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.route("**/assets/list-worker-*.js", lambda route: route.fulfill(status=404, body="gone"))
-    tab.goto(f"{base_url}u/al/collection/all/")
-    tab.wait_for_selector("#status.error")
-    assert "Could not load the releases (the list's script did not start)" in tab.locator("#status").inner_text()
+    assert f"Could not load the releases ({said})" in tab.locator("#status").inner_text()
     context.close()
 
 

@@ -70,8 +70,9 @@ def _rows(wants: list[dict[str, Any]], user: str, warnings: list[str]) -> dict[i
     rows: dict[int, dict[str, Any]] = {}
     for want in wants:
         release = want.get("id") if isinstance(want, dict) else None
+        # A want has no instance of its own: its release stands for it. row_of keeps no notes here (it keeps
+        # only published fields' values), so the owner's words on a want are never stored.
         item = {**want, "instance_id": release, "folder_id": None} if isinstance(release, int) else want
-        item.pop("notes", None)  # the owner's own words on a want: not published, so not kept
         try:
             row = row_of(item)
         except BadItem as exc:

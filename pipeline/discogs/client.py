@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import requests
@@ -52,6 +53,9 @@ def hand_over(user: str | None, path: str, params: dict[str, Any] | None, body: 
 def _take_handed(user: str | None, path: str, params: dict[str, Any] | None) -> Any:
     found = _HANDED.pop(_key(user, path, params), None)
     return found[1] if found and time.monotonic() - found[0] <= HANDED_FOR_SECONDS else None
+
+
+T = TypeVar("T")
 
 
 SORT_KEYS = ("label", "artist", "title", "catno", "format", "rating", "added", "year")
@@ -161,23 +165,20 @@ class DiscogsClient:
         return self._parse(Identity.parse, self.get_json("/oauth/identity"), "/oauth/identity")
 
     def folders(self, username: str) -> list[Folder]:
-        path = f"/users/{username}/collection/folders"
-        data = self.get_json(path)
-        folders = data.get("folders") if isinstance(data, dict) else None
-        if not isinstance(folders, list):
-            raise MalformedResponseError(f"{self._who()}GET {path}: response lacks 'folders'", path=path,
-                                         user=self.user)
-        return [self._parse(Folder.parse, f, path) for f in folders]
+        return self._listed(f"/users/{username}/collection/folders", "folders", Folder.parse)
 
     def collection_fields(self, username: str) -> list[CollectionField]:
         """The custom fields of the collection (all of them with the owner's token)."""
-        path = f"/users/{username}/collection/fields"
+        return self._listed(f"/users/{username}/collection/fields", "fields", CollectionField.parse)
+
+    def _listed(self, path: str, key: str, parse: Callable[[Any], T]) -> list[T]:
+        """A response of the shape `{key: [entry, ...]}`, each entry parsed."""
         data = self.get_json(path)
-        fields = data.get("fields") if isinstance(data, dict) else None
-        if not isinstance(fields, list):
-            raise MalformedResponseError(f"{self._who()}GET {path}: response lacks 'fields'", path=path,
+        entries = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise MalformedResponseError(f"{self._who()}GET {path}: response lacks '{key}'", path=path,
                                          user=self.user)
-        return [self._parse(CollectionField.parse, f, path) for f in fields]
+        return [self._parse(parse, entry, path) for entry in entries]
 
     def collection_value(self, username: str) -> CollectionValue:
         """The collection's estimated value (owner only)."""

@@ -75,6 +75,20 @@ class CollectionValue:
         return cls(data["minimum"], data["median"], data["maximum"])
 
 
+def _paginated(data: Any, key: str, what: str) -> tuple[list[int], list[dict[str, Any]]]:
+    """(page, pages, per_page, items) and the `key` list of a paginated response, or a ShapeError."""
+    if not isinstance(data, dict):
+        raise ShapeError(f"{what} is not a JSON object")
+    pagination, entries = data.get("pagination"), data.get(key)
+    if not isinstance(pagination, dict) or not isinstance(entries, list):
+        raise ShapeError(f"{what} lacks 'pagination' or '{key}'")
+    try:
+        numbers = [int(pagination[k]) for k in ("page", "pages", "per_page", "items")]
+    except (KeyError, TypeError, ValueError):
+        raise ShapeError(f"{what} has incomplete 'pagination'") from None
+    return numbers, entries
+
+
 @dataclass(frozen=True)
 class CollectionPage:
     """One page of a folder's releases; `items` is the folder's total, as Discogs counts it."""
@@ -87,15 +101,7 @@ class CollectionPage:
 
     @classmethod
     def parse(cls, data: Any) -> CollectionPage:
-        if not isinstance(data, dict):
-            raise ShapeError("collection page is not a JSON object")
-        pagination, releases = data.get("pagination"), data.get("releases")
-        if not isinstance(pagination, dict) or not isinstance(releases, list):
-            raise ShapeError("collection page lacks 'pagination' or 'releases'")
-        try:
-            numbers = [int(pagination[k]) for k in ("page", "pages", "per_page", "items")]
-        except (KeyError, TypeError, ValueError):
-            raise ShapeError("collection page has incomplete 'pagination'") from None
+        numbers, releases = _paginated(data, "releases", "collection page")
         return cls(*numbers, releases=releases)
 
 
@@ -111,14 +117,8 @@ class WantsPage:
 
     @classmethod
     def parse(cls, data: Any) -> WantsPage:
-        if not isinstance(data, dict) or not isinstance(data.get("pagination"), dict) \
-                or not isinstance(data.get("wants"), list):
-            raise ShapeError("wantlist page lacks 'pagination' or 'wants'")
-        try:
-            numbers = [int(data["pagination"][k]) for k in ("page", "pages", "per_page", "items")]
-        except (KeyError, TypeError, ValueError):
-            raise ShapeError("wantlist page has incomplete 'pagination'") from None
-        return cls(*numbers, wants=data["wants"])
+        numbers, wants = _paginated(data, "wants", "wantlist page")
+        return cls(*numbers, wants=wants)
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,8 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
         frame = enriched(table, cache.frame(table["master_id"].to_list()))
     state = stores.collections().load_state(name)
     # From here on only what the owner publishes: private folders out, chosen folders and fields in.
-    frame = published(frame, state, stores.user(name).publish)
+    publish = stores.user(name).publish
+    frame = published(frame, state, publish)
     synced_at = state.synced_at
     path, marker = stores.stats_json(name), stores.stats_fingerprint(name)
     current = fingerprint(frame)
@@ -205,7 +206,6 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
         stores.stats_dir.mkdir(parents=True, exist_ok=True)
         marker.unlink(missing_ok=True)  # a kill before the new fingerprint lands means "recompute"
         frame.write_parquet(stores.stats_parquet(name))
-    publish = stores.user(name).publish
     stats["value"] = value_stats(ValueHistory(stores.state).load(name)) if publish.value else None
     in_order(stats, state)
     write_atomically(path, json.dumps(stats, ensure_ascii=False).encode())
