@@ -243,7 +243,8 @@ class Catalog:
         size = catalog_size or 3000
         rng = random.Random(f"{self.seed}:{username}:wants")
         ids = rng.sample(range(1, size + 1), k=min(count, size))
-        return [_want(self, rng, release_id, _FIRST_ADDED + timedelta(days=30 * position + rng.randint(0, 20)))
+        # Spaced like the collection's additions (hours apart), so even a long wantlist stays in the past.
+        return [_want(self, rng, release_id, _FIRST_ADDED + timedelta(hours=11 * position + rng.randint(0, 10)))
                 for position, release_id in enumerate(ids)]
 
     def items(self, username: str, count: int, *, start: int = 0, catalog_size: int | None = None,
