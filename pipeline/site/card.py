@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.atomic import write_atomically
 from pipeline.site.dashboard import describe
+from pipeline.site.staging import staged_lock
 
 WIDTH, HEIGHT = 1200, 630
 BACKGROUND, INK, MUTED, BAR = (20, 21, 23), (236, 236, 236), (168, 173, 180), (86, 180, 233)
@@ -79,19 +80,24 @@ def draw_card(label: str, stats: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def card_for(label: str, stats: dict[str, Any], cache: Path) -> bytes:
-    """The card for this label and these stats, drawn again only when what it shows changed."""
+def card_for(label: str, stats: dict[str, Any], staging: Path, name: str) -> bytes:
+    """The card for this label and these stats, drawn again only when what it shows changed.
+
+    It is kept beside the user's staged data and looked at under their lock: a re-render swapping that
+    directory meanwhile only means the card is drawn again next time.
+    """
     shown = {"label": label, "totals": {k: stats["totals"].get(k) for k in ("items", "earliest_year", "latest_year")},
              "genres": stats["counts"].get("genres", [])[:5], "artists": stats["counts"].get("artists", [])[:16]}
     key = hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:16]
+    cache = staging / name
     cached = cache / f"card-{key}.png"
-    if cached.is_file():
-        return cached.read_bytes()
+    with staged_lock(staging, name):
+        if cached.is_file():
+            return cached.read_bytes()
     data = draw_card(label, stats)
-    try:
-        for old in cache.glob("card-*.png"):
-            old.unlink(missing_ok=True)
-        write_atomically(cached, data)
-    except OSError:  # the user's staging was swapped meanwhile: the card is drawn again next time
-        pass
+    with staged_lock(staging, name):
+        if cache.is_dir():
+            for old in cache.glob("card-*.png"):
+                old.unlink()
+            write_atomically(cached, data)
     return data

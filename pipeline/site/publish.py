@@ -156,7 +156,7 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
             summary.warnings.append(problem)
             continue
         files = {f"collection/{name}": data for name, data in staged.files.items()}
-        card = card_for(user.label, staged.stats, staging / user.name)
+        card = card_for(user.label, staged.stats, staging, user.name)
         shared = _shared(user, taste, public)
         files.update(user_pages(user, staged, assets, card=card, site_root=root, shared=shared))
         if (output / "u" / directory).is_dir():
