@@ -28,8 +28,9 @@ from pipeline.site.feeds import site_feed
 from pipeline.site.output_guard import check_output_dir, mark
 from pipeline.site.paths import page_path, user_dir
 from pipeline.site.render import context, environment, user_pages
-from pipeline.site.staging import DEFAULT_CHOICES, read_staged
+from pipeline.site.staging import DEFAULT_CHOICES, StagedSummary, StagedUser, read_staged, read_summary
 from pipeline.site.static_files import site_assets
+from pipeline.site.unchanged import ALWAYS_WRITTEN, PublishRecord, page_key, site_inputs
 
 log = logging.getLogger(__name__)
 TOP_LEVEL = ("index.html", "404.html", "robots.txt", "sitemap.xml", "feed.xml")
@@ -41,6 +42,7 @@ class SiteSummary:
     public: int
     files: int
     warnings: list[str] = field(default_factory=list)
+    drawn: int = 0  # users whose pages were drawn (the others' stood: nothing they are drawn from changed)
 
 
 def _write(path: Path, data: bytes) -> bool:
@@ -113,14 +115,15 @@ def publish_site(users: list[User], staging: Path, output: Path, base: str = "/"
         output.mkdir(parents=True, exist_ok=True)
         output.chmod(0o755)
         mark(output)
-        return _publish(users, staging, output, base, site_url, taste)
+        return _publish(users, staging, output, base, site_url, taste, lock_dir)
 
 
 def _publish(users: list[User], staging: Path, output: Path, base: str, site_url: str,
-             taste: dict[str, Any] | None) -> SiteSummary:
+             taste: dict[str, Any] | None, record_dir: Path) -> SiteSummary:
     env = environment()
     assets = site_assets()
     summary = SiteSummary(users=len(users), public=0, files=0)
+    record = PublishRecord(record_dir, output)
     wanted: set[Path] = set()
 
     def put(relative: str, data: bytes) -> None:
@@ -132,12 +135,16 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
     root = site_url.rstrip("/") + base if site_url else ""
     entries, followed = [], []
     public = {u.name: u for u in users if u.visibility is Visibility.PUBLIC}
+    inputs = site_inputs(assets, base, root)
     for user in users:
         if user.visibility is Visibility.PRIVATE:
             continue
         directory = user_dir(user)
+        shared = _shared(user, taste, public)
         try:
-            staged = read_staged(staging, user.name)
+            staged = _unchanged(user, directory, shared, inputs, staging, output, record, put, wanted)
+            if staged is None:
+                staged = _draw(user, directory, shared, inputs, staging, output, assets, root, record, put, wanted)
         except (OSError, ValueError, KeyError) as exc:
             problem = (f"user {user.name!r}: staged pages unreadable ({type(exc).__name__}); "
                        "their published pages are kept")
@@ -145,26 +152,12 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
             summary.warnings.append(problem)
             wanted.update(p for p in (output / "u" / directory).rglob("*") if p.is_file())
             continue
-        if staged is None:
+        except _LeftOut as out:
+            if out.problem:
+                log.warning(out.problem)
+                summary.warnings.append(out.problem)
             continue
-        if staged.entry.get("publish", DEFAULT_CHOICES) != user.publish.key:
-            # Staged before their `publish:` choices changed (their sync since failed): publishing it could
-            # show a folder they now keep private. Left out, their old pages with it, until a sync succeeds.
-            problem = (f"user {user.name!r}: publishing choices changed since their last successful sync; "
-                       "their pages are left out until it succeeds")
-            log.warning(problem)
-            summary.warnings.append(problem)
-            continue
-        files = {f"collection/{name}": data for name, data in staged.files.items()}
-        card = card_for(user.label, staged.stats, staging, user.name)
-        shared = _shared(user, taste, public)
-        files.update(user_pages(user, staged, assets, card=card, site_root=root, shared=shared))
-        if (output / "u" / directory).is_dir():
-            for name, data in files.items():
-                put(f"u/{directory}/{name}", data)
-        else:  # a new directory appears whole: its pages link to each other
-            _new_directory(output / "u" / directory, files)
-            wanted.update(output / "u" / directory / name for name in files)
+        summary.drawn += isinstance(staged, StagedUser)
         if user.visibility is Visibility.PUBLIC:
             genres = [name for name, _ in staged.stats.get("counts", {}).get("genres", [])[:3]]
             entries.append({**staged.entry, "label": user.label, "page": page_path(user), "genres": genres})
@@ -191,8 +184,66 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
     put("index.html", env.get_template("index.html.j2").render(context(base, assets, entries=entries,
                                                                        description=line)).encode())
     _remove_unwanted(output, wanted)
+    record.save()
     summary.files = len(wanted)
     return summary
+
+
+class _LeftOut(Exception):
+    """A user whose pages are not published this time (nothing staged, or staged under other choices)."""
+
+    def __init__(self, problem: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _check_choices(user: User, entry: dict[str, Any]) -> None:
+    if entry.get("publish", DEFAULT_CHOICES) != user.publish.key:
+        # Staged before their `publish:` choices changed (their sync since failed): publishing it could
+        # show a folder they now keep private. Left out, their old pages with it, until a sync succeeds.
+        raise _LeftOut(f"user {user.name!r}: publishing choices changed since their last successful sync; "
+                       "their pages are left out until it succeeds")
+
+
+def _unchanged(user: User, directory: str, shared: dict[str, Any], inputs: str, staging: Path, output: Path,
+               record: PublishRecord, put, wanted: set[Path]) -> StagedSummary | None:
+    """When the user's pages were drawn from exactly what is staged now and are all in place: keep them (their
+    stats.json aside, written anew) and return what the index needs; None when they must be drawn."""
+    found = read_summary(staging, user.name)
+    if found is None:
+        return None
+    _check_choices(user, found.entry)
+    key = page_key(inputs, user, directory, found.digest, found.stats, found.entry.get("publish", ""), shared)
+    root = output / "u" / directory
+    files = record.unchanged(user.name, key, root)
+    if files is None:
+        return None
+    wanted.update(root / name for name in files)
+    put(f"u/{directory}/{ALWAYS_WRITTEN}", found.stats_json)
+    record.keep(user.name, key, {**files, ALWAYS_WRITTEN: len(found.stats_json)})
+    return found
+
+
+def _draw(user: User, directory: str, shared: dict[str, Any], inputs: str, staging: Path, output: Path,
+          assets: dict, root: str, record: PublishRecord, put, wanted: set[Path]) -> StagedUser:
+    """Draw the user's pages from their staged data and write them; returns that data."""
+    staged = read_staged(staging, user.name)
+    if staged is None:
+        raise _LeftOut()
+    _check_choices(user, staged.entry)
+    files = {f"collection/{name}": data for name, data in staged.files.items()}
+    card = card_for(user.label, staged.stats, staging, user.name)
+    files.update(user_pages(user, staged, assets, card=card, site_root=root, shared=shared))
+    if (output / "u" / directory).is_dir():
+        for name, data in files.items():
+            put(f"u/{directory}/{name}", data)
+    else:  # a new directory appears whole: its pages link to each other
+        _new_directory(output / "u" / directory, files)
+        wanted.update(output / "u" / directory / name for name in files)
+    if staged.digest:
+        key = page_key(inputs, user, directory, staged.digest, staged.stats, staged.entry.get("publish", ""), shared)
+        record.keep(user.name, key, {name: len(data) for name, data in files.items()})
+    return staged
 
 
 def _remove_unwanted(output: Path, wanted: set[Path]) -> None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import shutil
 import uuid
@@ -27,6 +28,8 @@ from pipeline.site.feeds import recent
 FIRST_ROWS = 48  # the list's first page at most (the cover wall's): shown before releases.json has loaded
 DATA_FILES = ("releases.json", "first.json", "covers.json", "export.csv", "export.json", "stats.json")
 FINGERPRINT = "fingerprint"  # of the data the staged files were made from
+DIGEST = "digest"  # of every staged file but the stats and the entry (which a refresh rewrites): see `digest`
+NEWEST = "newest.json"  # the newest items of releases.json, for the feeds without parsing the whole of it
 TASTE_COLUMNS = ("release_id", "master_id", "artist", "title", "thumb", "genres", "original_year")
 
 
@@ -86,6 +89,9 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
         table.select(TASTE_COLUMNS).write_parquet(fresh / "taste.parquet")
         if wants is not None:
             wants.select("release_id").write_parquet(fresh / "wantlist" / "taste.parquet")
+        (fresh / NEWEST).write_text(json.dumps(recent((collection / "releases.json").read_bytes()),
+                                               ensure_ascii=False), encoding="utf-8")
+        (fresh / DIGEST).write_text(_digest(fresh), encoding="utf-8")
         newest = table.sort("added_at", descending=True).head(4)
         rows = newest.select("thumb", "release_id", "artist", "title").to_dicts()
         (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
@@ -102,6 +108,16 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
     return target
+
+
+def _digest(directory: Path) -> str:
+    """What the staged data files hold, in one hash: equal digests, equal pages (given the same stats)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        if path.name not in ("stats.json", "entry.json", DIGEST, FINGERPRINT) and not path.name.startswith("card-"):
+            digest.update(f"{path.relative_to(directory)}\0{path.stat().st_size}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def restage_sync_time(name: str, stats: dict[str, Any], fingerprint: str, staging: Path,
@@ -129,11 +145,53 @@ class StagedUser:
     stats: dict[str, Any]
     entry: dict[str, Any]
     wants: bytes | None = None  # wantlist/wants.json, when the wantlist is published
+    digest: str = ""  # of the data files (`DIGEST`); empty when staged before digests existed
+    newest_json: bytes | None = None
 
     @functools.cached_property
     def newest(self) -> list[dict[str, Any]]:
-        """The newest items of releases.json as dicts, parsed once for the user's feed and the site's."""
+        """The newest items of releases.json as dicts, for the user's feed and the site's."""
+        if self.newest_json is not None:
+            return json.loads(self.newest_json)
         return recent(self.files["releases.json"])
+
+
+@dataclass
+class StagedSummary:
+    """What deciding whether a user's pages must be drawn again needs, without their data files."""
+
+    stats_json: bytes
+    entry: dict[str, Any]
+    digest: str
+    newest_json: bytes | None
+
+    @functools.cached_property
+    def stats(self) -> dict[str, Any]:
+        return json.loads(self.stats_json)
+
+    @functools.cached_property
+    def newest(self) -> list[dict[str, Any]]:
+        return json.loads(self.newest_json) if self.newest_json is not None else []
+
+
+def _optional(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def read_summary(staging: Path, name: str) -> StagedSummary | None:
+    """The user's staged stats, entry, digest and newest items, or None when nothing is staged (or it was
+    staged before digests existed: such a user is always drawn)."""
+    with staged_lock(staging, name):
+        source = staging / name
+        digest, newest = _optional(source / DIGEST), _optional(source / NEWEST)
+        if not source.is_dir() or digest is None or newest is None:
+            return None
+        stats = (source / "collection" / "stats.json").read_bytes()
+        entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
+    return StagedSummary(stats, entry, digest.decode(), newest)
 
 
 def read_taste(staging: Path, name: str) -> tuple[str, pl.DataFrame, list[int]] | None:
@@ -158,6 +216,7 @@ def read_staged(staging: Path, name: str) -> StagedUser | None:
             return None
         files = {f: (source / "collection" / f).read_bytes() for f in DATA_FILES}
         entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
-        wants = source / "wantlist" / "wants.json"
-        wanted = wants.read_bytes() if wants.is_file() else None
-    return StagedUser(files, json.loads(files["stats.json"]), entry, wanted)
+        wanted = _optional(source / "wantlist" / "wants.json")
+        digest = _optional(source / DIGEST)
+        newest = _optional(source / NEWEST)
+    return StagedUser(files, json.loads(files["stats.json"]), entry, wanted, digest.decode() if digest else "", newest)

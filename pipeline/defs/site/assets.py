@@ -1,18 +1,20 @@
 """`shared_taste` (what public collectors have in common) and `site_index`: the published site, drawn from
 every user's staged pages and the current registry."""
 
+import hashlib
 import json
 from pathlib import Path
 
 import dagster as dg
 
+from pipeline import taste as taste_module
 from pipeline.atomic import write_atomically
 from pipeline.defs.resources import SiteOptions, StateStores
 from pipeline.defs.users.assets import user_pages
 from pipeline.defs.users.partitions import published_names
-from pipeline.registry import Visibility
+from pipeline.registry import User, Visibility
 from pipeline.site.publish import publish_site
-from pipeline.site.staging import read_taste
+from pipeline.site.staging import read_summary, read_taste
 from pipeline.state_prune import forget_users
 from pipeline.taste import compute_taste
 
@@ -20,25 +22,52 @@ from pipeline.taste import compute_taste
 @dg.asset(group_name="site", deps=[user_pages])
 def shared_taste(context: dg.AssetExecutionContext, stores: StateStores) -> dg.MaterializeResult:
     """What public collectors have in common: who else owns each release (or its master), who owns what each
-    one wants, each one's closest collectors. From their staged (published) data with Polars; no request."""
-    tables, wants = {}, {}
-    for user in stores.users():
-        if user.visibility is not Visibility.PUBLIC:
-            continue  # unlisted and private people take no part, in either direction
-        found = read_taste(stores.pages_staging, user.name)
-        if found is None or found[0] != user.publish.key:
-            continue  # nothing staged, or staged under other choices: their pages are not published either
-        tables[user.name] = found[1]
-        if user.publish.wantlist:
-            wants[user.name] = found[2]
-    taste = compute_taste(tables, wants)
+    one wants, each one's closest collectors. From their staged (published) data with Polars; no request.
+    Computed again only when what it is computed from changed (see `taste_inputs`)."""
     path = taste_path(stores)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(taste, ensure_ascii=False).encode())
+    public = [u for u in stores.users() if u.visibility is Visibility.PUBLIC]  # no one else takes part
+    inputs = taste_inputs(stores.pages_staging, public)
+    previous = _read_json(path)
+    if inputs and previous and previous.get("inputs") == inputs:
+        taste, computed = previous, False
+    else:
+        tables, wants = {}, {}
+        for user in public:
+            found = read_taste(stores.pages_staging, user.name)
+            if found is None or found[0] != user.publish.key:
+                continue  # nothing staged, or staged under other choices: their pages are not published either
+            tables[user.name] = found[1]
+            if user.publish.wantlist:
+                wants[user.name] = found[2]
+        taste, computed = {**compute_taste(tables, wants), "inputs": inputs}, True
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps(taste, ensure_ascii=False).encode())
     shared = sum(len(f["same"]) for f in taste["friends"].values())
-    return dg.MaterializeResult(metadata={"collectors": len(tables), "releases_owned_by_another": shared,
+    return dg.MaterializeResult(metadata={"collectors": len(taste["friends"]), "releases_owned_by_another": shared,
                                           "pairs": sum(len(p) for p in taste["pairs"].values()),
-                                          "path": dg.MetadataValue.path(str(path))})
+                                          "computed": computed, "path": dg.MetadataValue.path(str(path))})
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def taste_inputs(staging: Path, public: list[User]) -> str:
+    """Everything the comparison is computed from, in one hash: each public collector's choices and staged
+    data's digest, and the code that compares them; empty (compute afresh) when a digest is missing."""
+    parts: list[object] = [hashlib.sha256(Path(taste_module.__file__).read_bytes()).hexdigest()]
+    for user in public:
+        found = read_summary(staging, user.name)
+        if found is None:
+            if (staging / user.name).exists():
+                return ""  # staged before digests existed
+            continue
+        parts.append([user.name, user.publish.key, user.publish.wantlist, found.entry.get("publish"), found.digest])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def taste_path(stores: StateStores) -> Path:
@@ -61,5 +90,6 @@ def site_index(context: dg.AssetExecutionContext, stores: StateStores, site: Sit
     for warning in summary.warnings:
         context.log.warning(warning)
     return dg.MaterializeResult(metadata={"public_users": summary.public, "files": summary.files,
+                                          "users_drawn": summary.drawn,
                                           "warnings": "\n".join(summary.warnings),
                                           "output": dg.MetadataValue.path(site.output_dir)})
