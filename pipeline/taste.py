@@ -16,6 +16,7 @@ TOP_FRIENDS = 10     # pairs each collector's dashboard links to (and that get a
 COMMON_SHOWN = 100   # records listed on a pair's page
 NAMED = 6            # collectors named per release ("Also in …"); how many more is said as a number
 GENRES_SHOWN = 12
+COMMON_ROWS = 200_000  # records looked through at once for what two collectors share (bounds memory)
 TASTE = ("release_id", "master_id", "artist", "title", "thumb", "genres", "original_year")
 
 
@@ -24,23 +25,31 @@ def _named(found: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
     return {release: {"names": names[:NAMED], "more": max(0, len(names) - NAMED)} for release, names in found.items()}
 
 
-def _by_user(found: pl.DataFrame, users: list[str]) -> dict[str, dict[str, list[str]]]:
-    """(user, release_id, others) rows -> user -> release id (as text) -> the others, every user present."""
+def _by_user(found: pl.DataFrame, names: list[str], users: list[str]) -> dict[str, dict[str, list[str]]]:
+    """(user, release_id, others) rows, collectors as their index in `names` -> user -> release id (as text)
+    -> the others' names; every one of `users` present."""
     result: dict[str, dict[str, list[str]]] = {name: {} for name in users}
     for user, release, others in found.iter_rows():
-        result[user][str(release)] = others
+        result[names[user]][str(release)] = [names[o] for o in others]
     return result
 
 
-def _others(mine: pl.DataFrame, theirs: pl.DataFrame, key: str) -> pl.DataFrame:
-    """(user, release_id, key) rows joined with who else holds that key: (user, release_id, other)."""
-    return (mine.join(theirs.rename({"user": "other"}), on=key).filter(pl.col("user") != pl.col("other"))
-            .select("user", "release_id", "other"))
+def _owners(held: pl.DataFrame, key: str) -> pl.DataFrame:
+    """key -> every collector holding it, in name order (collectors are numbered in name order)."""
+    return (held.filter(pl.col(key) > 0).select("user", key).unique().group_by(key)
+            .agg(pl.col("user").sort().alias("owners")))
 
 
-def _listed(pairs: pl.DataFrame) -> pl.DataFrame:
-    """(user, release_id, other) -> (user, release_id, others sorted), in a stable order."""
-    return (pairs.unique().group_by("user", "release_id").agg(pl.col("other").sort().alias("others"))
+def _others(mine: pl.DataFrame, owners: pl.DataFrame, key: str) -> pl.DataFrame:
+    """(user, release_id, key) rows -> (user, release_id, others): who else holds that key. Lists, not a row per
+    pair of collectors: a record owned by dozens stays one row per owner."""
+    return (mine.join(owners, on=key)
+            .select("user", "release_id", pl.col("owners").list.set_difference(pl.concat_list("user")).alias("others")))
+
+
+def _listed(found: pl.DataFrame) -> pl.DataFrame:
+    """Only rows naming someone, each list in name order, rows in a stable order."""
+    return (found.filter(pl.col("others").list.len() > 0).with_columns(pl.col("others").list.sort())
             .sort("user", "release_id"))
 
 
@@ -48,71 +57,98 @@ def compute_taste(tables: dict[str, pl.DataFrame], wants: dict[str, list[int]]) 
     """`tables`: each public collector's published table; `wants`: their published wantlists' release ids."""
     if not tables:
         return {"friends": {}, "wanted": {}, "pairs": {}}
-    records = pl.concat([t.lazy().select(TASTE).with_columns(user=pl.lit(name))
-                         for name, t in tables.items()]).collect()
-    releases = records.filter(pl.col("release_id") > 0).select("user", "release_id").unique()
-    masters = records.filter(pl.col("master_id") > 0).select("user", "master_id").unique()
+    names = sorted(tables)  # collectors are numbered in this order: small keys, and sorting numbers sorts names
+    records = pl.concat([tables[name].lazy().select(TASTE).with_columns(user=pl.lit(i, pl.UInt32))
+                         for i, name in enumerate(names)]).collect()
     held = records.select("user", "release_id", "master_id").unique()
-    same = _others(held.filter(pl.col("release_id") > 0), releases, "release_id")
+    by_release, by_master = _owners(held, "release_id"), _owners(held, "master_id")
+    same = _others(held.filter(pl.col("release_id") > 0).select("user", "release_id"), by_release, "release_id")
     # The looser match names only those not already said under the very same release.
-    master = (_others(held.filter(pl.col("master_id") > 0), masters, "master_id")
-              .join(same, on=["user", "release_id", "other"], how="anti"))
-    names = list(tables)
-    same_by, master_by = _by_user(_listed(same), names), _by_user(_listed(master), names)
-    friends = {n: {"same": _named(same_by[n]), "master": _named(master_by[n])} for n in names}
+    master = (_others(held.filter(pl.col("master_id") > 0), by_master, "master_id")
+              .join(same.rename({"others": "said"}), on=["user", "release_id"], how="left")
+              .select("user", "release_id", pl.col("others").list.set_difference(pl.col("said").fill_null([]))))
+    same_by, master_by = _by_user(_listed(same), names, names), _by_user(_listed(master), names, names)
+    friends = {n: {"same": _named(same_by[n]), "master": _named(master_by[n])} for n in tables}
     wanted = {}
+    number = {name: i for i, name in enumerate(names)}
     if wants:
-        wished = pl.DataFrame({"user": [n for n, ids in wants.items() for _ in ids],
+        wished = pl.DataFrame({"user": [number[n] for n, ids in wants.items() for _ in ids],
                                "release_id": [i for ids in wants.values() for i in ids]},
-                              schema={"user": pl.String, "release_id": pl.Int64})
-        found = _by_user(_listed(_others(wished.unique(), releases, "release_id")), list(wants))
+                              schema={"user": pl.UInt32, "release_id": pl.Int64}).unique()
+        found = _by_user(_listed(_others(wished, by_release, "release_id")), names, list(wants))
         wanted = {n: _named(found[n]) for n in wants}
-    return {"friends": friends, "wanted": wanted, "pairs": _pairs(records, releases, masters, names)}
+    pairs = _pairs(records, held, names)
+    return {"friends": friends, "wanted": wanted, "pairs": {n: pairs[n] for n in tables}}
 
 
-def _genre_shares(records: pl.DataFrame) -> dict[str, dict[str, float]]:
+def _genre_shares(records: pl.DataFrame, names: list[str]) -> dict[str, dict[str, float]]:
     """user -> genre -> the share of their items carrying it."""
     sizes = records.group_by("user").len("items")
     counted = (records.select("user", pl.col("genres").list.unique()).explode("genres").drop_nulls()
                .group_by("user", "genres").len().join(sizes, on="user"))
     shares: dict[str, dict[str, float]] = {}
     for user, genre, n, items in counted.select("user", "genres", "len", "items").iter_rows():
-        shares.setdefault(user, {})[genre] = n / items
+        shares.setdefault(names[user], {})[genre] = n / items
     return shares
 
 
-def _pairs(records: pl.DataFrame, releases: pl.DataFrame, masters: pl.DataFrame,
-           names: list[str]) -> dict[str, list[dict[str, Any]]]:
+def _in_common(held: pl.DataFrame, key: str, users: list[int] | None = None) -> pl.LazyFrame:
+    """(user, user_other, key) for every two collectors both holding a key (the first one of `users`, if given)."""
+    pairs = held.lazy().filter(pl.col(key) > 0).select("user", key).unique()
+    mine = pairs if users is None else pairs.filter(pl.col("user").is_in(users))
+    return mine.join(pairs, on=key, suffix="_other").filter(pl.col("user") != pl.col("user_other"))
+
+
+def _chunks(records: pl.DataFrame, top: pl.DataFrame) -> list[list[int]]:
+    """Collectors in groups whose records, once per closest collector, stay within COMMON_ROWS rows: what the
+    records in common are found among, so memory stays bounded with large, overlapping collections."""
+    sizes = records.group_by("user").len("items").join(top.group_by("user").len("pairs"), on="user")
+    chunks: list[list[int]] = [[]]
+    rows = 0
+    for user, items, pairs in sizes.sort("user").select("user", "items", "pairs").iter_rows():
+        if chunks[-1] and rows + items * pairs > COMMON_ROWS:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(user)
+        rows += items * pairs
+    return [c for c in chunks if c]
+
+
+def _common(records: pl.DataFrame, held: pl.DataFrame, users: list[int], chosen: pl.LazyFrame) -> pl.DataFrame:
+    """For each chosen (user, user_other), every user among `users`: the user's records, by master or by release
+    for those without one, that the other has too, the first COMMON_SHOWN by artist and title."""
+    by_master = (_in_common(held, "master_id", users).join(chosen, on=["user", "user_other"], how="semi")
+                 .join(records.lazy().filter(pl.col("master_id") > 0), on=["user", "master_id"]))
+    by_release = (_in_common(held, "release_id", users).join(chosen, on=["user", "user_other"], how="semi")
+                  .join(records.lazy().filter(pl.col("master_id") <= 0), on=["user", "release_id"]))
+    shown = ["release_id", "artist", "title", "thumb", "original_year"]
+    return (pl.concat([found.select("user", "user_other", *shown) for found in (by_master, by_release)])
+            .sort("user", "user_other", "artist", "title", "release_id")
+            .unique(["user", "user_other", "release_id"], keep="first", maintain_order=True)
+            .group_by("user", "user_other", maintain_order=True).head(COMMON_SHOWN).collect())
+
+
+def _pairs(records: pl.DataFrame, held: pl.DataFrame, names: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Per collector, the others sharing the most masters with them (then releases), with what they share."""
-    apart = pl.col("user") != pl.col("user_other")
-    common_releases = releases.join(releases, on="release_id", suffix="_other").filter(apart)
-    common_masters = masters.join(masters, on="master_id", suffix="_other").filter(apart)
-    counts = (common_masters.group_by("user", "user_other").len("masters")
-              .join(common_releases.group_by("user", "user_other").len("releases"), on=["user", "user_other"],
-                    how="full", coalesce=True).fill_null(0))
+    counts = (_in_common(held, "master_id").group_by("user", "user_other").len("masters")
+              .join(_in_common(held, "release_id").group_by("user", "user_other").len("releases"),
+                    on=["user", "user_other"], how="full", coalesce=True).fill_null(0).collect())
     top = (counts.sort(["user", "masters", "releases", "user_other"], descending=[False, True, True, False])
            .group_by("user", maintain_order=True).head(TOP_FRIENDS))
-    # Records of one by master, or by release for those without one, that the other has too.
-    by_master = (common_masters.join(top, on=["user", "user_other"], how="semi")
-                 .join(records.filter(pl.col("master_id") > 0), on=["user", "master_id"]))
-    by_release = (common_releases.join(top, on=["user", "user_other"], how="semi")
-                  .join(records.filter(pl.col("master_id") <= 0), on=["user", "release_id"]))
-    shown = ["release_id", "artist", "title", "thumb", "original_year"]
-    common = (pl.concat([found.select("user", "user_other", *shown) for found in (by_master, by_release)])
-              .sort("user", "user_other", "artist", "title", "release_id")
-              .unique(["user", "user_other", "release_id"], keep="first", maintain_order=True)
-              .group_by("user", "user_other", maintain_order=True).head(COMMON_SHOWN))
-    listed: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in common.iter_rows(named=True):
-        listed.setdefault((row.pop("user"), row.pop("user_other")), []).append(row)
-    shares = _genre_shares(records)
+    listed: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for chunk in _chunks(records, top):
+        chosen = top.lazy().filter(pl.col("user").is_in(chunk)).select("user", "user_other")
+        for row in _common(records, held, chunk, chosen).iter_rows(named=True):
+            listed.setdefault((row.pop("user"), row.pop("user_other")), []).append(row)
+    shares = _genre_shares(records, names)
     pairs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
-    for name, other, n_masters, n_releases in top.select("user", "user_other", "masters", "releases").iter_rows():
-        mine, theirs = shares.get(name, {}), shares.get(other, {})
+    for user, other, n_masters, n_releases in top.select("user", "user_other", "masters", "releases").iter_rows():
+        name, with_ = names[user], names[other]
+        mine, theirs = shares.get(name, {}), shares.get(with_, {})
         genres = sorted(set(mine) | set(theirs), key=lambda g: (-(mine.get(g, 0) + theirs.get(g, 0)), g))
         pairs[name].append({
-            "with": other, "masters": n_masters, "releases": n_releases,
+            "with": with_, "masters": n_masters, "releases": n_releases,
             "genres": [[g, round(mine.get(g, 0), 4), round(theirs.get(g, 0), 4)] for g in genres[:GENRES_SHOWN]],
-            "common": listed.get((name, other), []),
+            "common": listed.get((user, other), []),
         })
     return pairs

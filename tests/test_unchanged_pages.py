@@ -52,6 +52,13 @@ def test_an_unchanged_publish_draws_nothing_and_a_change_or_a_lost_file_is_drawn
 
     assert publish(users) == 0 and _tree(output) == before
 
+    # An upgrade: pages staged before digests existed, published before the record existed, are drawn once
+    # more (both users: nothing says how they were drawn), then kept like the others.
+    for made_later in ("digest", "newest.json"):
+        (staging / "al" / made_later).unlink()
+    (Path(settings.stores.state_dir) / "published.json").unlink()
+    assert publish(users) == 2 and publish(users) == 0 and (staging / "al" / "digest").is_file()
+
     # A page deleted behind the publish's back is drawn again, not trusted to the record.
     dashboard = output / "u" / "al" / "collection" / "index.html"
     dashboard.unlink()

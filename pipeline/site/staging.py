@@ -182,16 +182,21 @@ def _optional(path: Path) -> bytes | None:
 
 
 def read_summary(staging: Path, name: str) -> StagedSummary | None:
-    """The user's staged stats, entry, digest and newest items, or None when nothing is staged (or it was
-    staged before digests existed: such a user is always drawn)."""
+    """The user's staged stats, entry, digest and newest items, or None when nothing is staged. Data staged
+    before digests existed gets its digest and newest items here, once (both are made from its files)."""
     with staged_lock(staging, name):
         source = staging / name
-        digest, newest = _optional(source / DIGEST), _optional(source / NEWEST)
-        if not source.is_dir() or digest is None or newest is None:
+        if not (source / "entry.json").is_file():
             return None
+        if not (source / NEWEST).is_file():
+            newest = recent((source / "collection" / "releases.json").read_bytes())
+            write_atomically(source / NEWEST, json.dumps(newest, ensure_ascii=False).encode())
+        if not (source / DIGEST).is_file():
+            write_atomically(source / DIGEST, _digest(source).encode())
         stats = (source / "collection" / "stats.json").read_bytes()
         entry = json.loads((source / "entry.json").read_text(encoding="utf-8"))
-    return StagedSummary(stats, entry, digest.decode(), newest)
+        digest, newest_json = (source / DIGEST).read_text(encoding="utf-8"), (source / NEWEST).read_bytes()
+    return StagedSummary(stats, entry, digest, newest_json)
 
 
 def read_taste(staging: Path, name: str) -> tuple[str, pl.DataFrame, list[int]] | None:
