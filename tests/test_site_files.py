@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.build import build
+from pipeline.defs import definitions
 from pipeline.site.exports import EXPORT_COLUMNS
 from pipeline.site.publish import publish_site
 from pipeline.site.vendor import CHART_JS, _matches, tarball
@@ -80,6 +81,10 @@ def test_unreadable_staged_pages_keep_that_users_published_pages_and_publish_the
     assert {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()} == mine
     unlisted = next(p for p in (output / "u").iterdir() if p.name.startswith("ob-"))
     assert "Obi Renamed" in (unlisted / "collection" / "index.html").read_text(encoding="utf-8")
+    # The publish job as the UI and the schedule run it: comparing collectors does not trip over her either.
+    job = definitions(settings).resolve_job_def("publish_site")
+    assert job.execute_in_process(instance=instance, raise_on_error=False).success
+    assert {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()} == mine
 
 
 def test_switching_a_user_to_private_removes_their_pages(site):

@@ -33,7 +33,12 @@ def shared_taste(context: dg.AssetExecutionContext, stores: StateStores) -> dg.M
     else:
         tables, wants = {}, {}
         for user in public:
-            found = read_taste(stores.pages_staging, user.name)
+            try:
+                found = read_taste(stores.pages_staging, user.name)
+            except (OSError, ValueError, KeyError) as exc:  # publishing keeps their pages and says so too
+                context.log.warning(f"user {user.name!r}: staged data unreadable ({type(exc).__name__}); "
+                                    "left out of what collectors have in common")
+                continue
             if found is None or found[0] != user.publish.key:
                 continue  # nothing staged, or staged under other choices: their pages are not published either
             tables[user.name] = found[1]
@@ -58,13 +63,14 @@ def _read_json(path: Path) -> dict | None:
 
 def taste_inputs(staging: Path, public: list[User]) -> str:
     """Everything the comparison is computed from, in one hash: each public collector's choices and staged
-    data's digest, and the code that compares them; empty (compute afresh) when a digest is missing."""
+    data's digest, and the code that compares them; empty (compute afresh) when any of it is unreadable."""
     parts: list[object] = [hashlib.sha256(Path(taste_module.__file__).read_bytes()).hexdigest()]
     for user in public:
-        found = read_summary(staging, user.name)
+        try:
+            found = read_summary(staging, user.name)
+        except (OSError, ValueError, KeyError):
+            return ""
         if found is None:
-            if (staging / user.name).exists():
-                return ""  # staged before digests existed
             continue
         parts.append([user.name, user.publish.key, user.publish.wantlist, found.entry.get("publish"), found.digest])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
