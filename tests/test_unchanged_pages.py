@@ -28,9 +28,10 @@ TWO_PUBLIC = """users:
 """
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and p.name != "stats.json"}
+def _tree(output: Path) -> dict[str, bytes]:
+    """Every user's published files but stats.json (the site's own pages say when they were built: not these)."""
+    return {str(p.relative_to(output)): p.read_bytes() for p in (output / "u").rglob("*")
+            if p.is_file() and p.name != "stats.json" and p.parent != output / "u"}
 
 
 def _metadata(instance: dg.DagsterInstance, asset: str) -> dict[str, object]:
