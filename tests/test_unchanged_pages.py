@@ -90,11 +90,20 @@ def test_a_build_with_nothing_changed_neither_compares_collectors_nor_draws_page
         shared = next(i for i in world.items("alice") if i["id"] not in {j["id"] for j in world.items("obi")})
         world.add_items("obi", [{**shared, "instance_id": 9_000_001, "date_added": "2031-01-01T00:00:00-08:00"}])
         assert build(settings, instance=instance, report=lambda _: None)[1]
-    assert _metadata(instance, "shared_taste")["computed"] is True
-    assert _metadata(instance, "site_index")["users_drawn"] == 2
-    output = Path(settings.site.output_dir)
-    friends = json.loads((output / "u" / "al" / "collection" / "friends.json").read_text())
-    assert friends["same"][str(shared["id"])] == {"names": [["ob", "ob"]], "more": 0}
+        assert _metadata(instance, "shared_taste")["computed"] is True
+        assert _metadata(instance, "site_index")["users_drawn"] == 2
+        output = Path(settings.site.output_dir)
+        friends = json.loads((output / "u" / "al" / "collection" / "friends.json").read_text())
+        assert friends["same"][str(shared["id"])] == {"names": [["ob", "ob"]], "more": 0}
+
+        # obi goes unlisted and nothing else changes: al's pages, kept otherwise, must stop naming him.
+        registry = tmp_path / "users.yaml"
+        registry.write_text(registry.read_text().replace("obi\n    visibility: public",
+                                                         "obi\n    visibility: unlisted"))
+        assert build(settings, instance=instance, report=lambda _: None)[1]
+    assert not (output / "u" / "al" / "collection" / "friends.json").exists()
+    assert not (output / "u" / "al" / "shared").exists() and not (output / "u" / "ob").exists()
+    assert "shared/ob/" not in (output / "u" / "al" / "collection" / "index.html").read_text()
 
 
 def _table(rng: random.Random, n: int) -> pl.DataFrame:
