@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable
+from pathlib import Path
 
 import polars as pl
 
@@ -25,4 +27,14 @@ def fingerprint(frame: pl.DataFrame) -> str:
     buffer = io.BytesIO()
     frame.sort("instance_id").write_ipc(buffer, compression="uncompressed")
     digest.update(buffer.getvalue())
+    return digest.hexdigest()
+
+
+def files_digest(root: Path, paths: Iterable[Path]) -> str:
+    """The names (relative to `root`) and contents of the files `paths`, in one hash, whatever order they come in."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(root)}\0{len(data)}\0".encode())
+        digest.update(data)
     return digest.hexdigest()

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import shutil
 import uuid
@@ -21,9 +20,10 @@ import polars as pl
 from filelock import FileLock
 
 from pipeline.atomic import write_atomically
+from pipeline.fingerprint import files_digest
 from pipeline.registry import Publishing
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
-from pipeline.site.feeds import recent
+from pipeline.site.feeds import FEED_SIZE, recent
 
 FIRST_ROWS = 48  # the list's first page at most (the cover wall's): shown before releases.json has loaded
 DATA_FILES = ("releases.json", "first.json", "covers.json", "export.csv", "export.json", "stats.json")
@@ -89,8 +89,8 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
         table.select(TASTE_COLUMNS).write_parquet(fresh / "taste.parquet")
         if wants is not None:
             wants.select("release_id").write_parquet(fresh / "wantlist" / "taste.parquet")
-        (fresh / NEWEST).write_text(json.dumps(recent((collection / "releases.json").read_bytes()),
-                                               ensure_ascii=False), encoding="utf-8")
+        (fresh / NEWEST).write_text(json.dumps(recent(releases_json(table, limit=FEED_SIZE)), ensure_ascii=False),
+                                    encoding="utf-8")
         (fresh / DIGEST).write_text(_digest(fresh), encoding="utf-8")
         newest = table.sort("added_at", descending=True).head(4)
         rows = newest.select("thumb", "release_id", "artist", "title").to_dicts()
@@ -112,12 +112,8 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
 
 def _digest(directory: Path) -> str:
     """What the staged data files hold, in one hash: equal digests, equal pages (given the same stats)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        if path.name not in ("stats.json", "entry.json", DIGEST, FINGERPRINT) and not path.name.startswith("card-"):
-            digest.update(f"{path.relative_to(directory)}\0{path.stat().st_size}\0".encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return files_digest(directory, (p for p in directory.rglob("*") if p.is_file() and p.name not in (
+        "stats.json", "entry.json", DIGEST, FINGERPRINT) and not p.name.startswith("card-")))
 
 
 def restage_sync_time(name: str, stats: dict[str, Any], fingerprint: str, staging: Path,
@@ -163,7 +159,7 @@ class StagedSummary:
     stats_json: bytes
     entry: dict[str, Any]
     digest: str
-    newest_json: bytes | None
+    newest_json: bytes
 
     @functools.cached_property
     def stats(self) -> dict[str, Any]:
@@ -171,7 +167,7 @@ class StagedSummary:
 
     @functools.cached_property
     def newest(self) -> list[dict[str, Any]]:
-        return json.loads(self.newest_json) if self.newest_json is not None else []
+        return json.loads(self.newest_json)
 
 
 def _optional(path: Path) -> bytes | None:

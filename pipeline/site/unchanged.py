@@ -14,7 +14,6 @@ publish runs and written when it ends, so a publish that dies half-way leaves no
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import json
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.atomic import write_atomically
+from pipeline.fingerprint import files_digest
 from pipeline.registry import User
 from pipeline.site.static_files import TEMPLATES, Asset
 from pipeline.site.vendor import VENDORED
@@ -32,11 +32,7 @@ ALWAYS_WRITTEN = "collection/stats.json"  # the exact sync time: new at every re
 
 
 def _tree_digest(root: Path, pattern: str) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob(pattern) if p.is_file()):
-        digest.update(f"{path.relative_to(root)}\0".encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return files_digest(root, (p for p in root.rglob(pattern) if p.is_file()))
 
 
 @functools.cache
@@ -55,10 +51,9 @@ def site_inputs(assets: dict[str, Asset], base: str, site_root: str) -> str:
 def page_key(inputs: str, user: User, directory: str, digest: str, stats: dict[str, Any], publish_key: str,
              shared: dict[str, Any]) -> str:
     """Everything one user's pages are drawn from, in one hash."""
-    shown = copy.deepcopy(stats)
-    totals = shown.get("totals", {})
-    if totals.get("last_synced"):
-        totals["last_synced"] = totals["last_synced"][:10]  # the pages show the date; stats.json the instant
+    totals = stats.get("totals", {})
+    # The pages show the date of the last sync; stats.json, written whatever the key, the instant.
+    shown = {**stats, "totals": {**totals, "last_synced": (totals.get("last_synced") or "")[:10]}}
     parts = [inputs, user.name, user.discogs_username, user.visibility.value, user.display_name, user.publish.key,
              directory, digest, shown, publish_key, shared]
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
