@@ -28,6 +28,10 @@ PUBLISH_KEYS = {"folders": "true or false: folder names as a list filter",
                 "value": "true or false: the collection's value over time",
                 "wantlist": "true or false: a page of the wantlist"}
 MAX_PUBLISHED = 50  # folders or fields named in one list: far more than Discogs accounts hold
+# Code points no name may hold: C0 controls but tab, DEL and C1 controls, U+FFFE/U+FFFF (XML 1.0 forbids
+# most of them, so one would make every Atom feed naming the person malformed; none is text anyone types)
+# and lone surrogates (no page, card or feed could be written with one).
+NOT_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
 class Visibility(StrEnum):
@@ -150,10 +154,13 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
             continue
         fields = _mapping(entry, where, problem)
         name_node = fields["name"][1] if "name" in fields else None
-        if (isinstance(name_node, yaml.ScalarNode) and name_node.tag == "tag:yaml.org,2002:str"
+        visibility_node = fields["visibility"][1] if "visibility" in fields else None
+        # Build logs are public and users.yaml may be a secret: only a public entry is named in findings
+        # (one with a mistyped or missing visibility may be meant private). The others go by line and index.
+        public = isinstance(visibility_node, yaml.ScalarNode) and visibility_node.value == Visibility.PUBLIC.value
+        if (public and isinstance(name_node, yaml.ScalarNode) and name_node.tag == "tag:yaml.org,2002:str"
                 and NAME_PATTERN.fullmatch(name_node.value)):
-            name_value = name_node.value
-            where = f"users[{index}] ({name_value!r})"  # every finding about this entry names the user
+            where = f"users[{index}] ({name_node.value!r})"  # every finding about this entry names the user
         values: dict[str, str] = {}
         publishing = Publishing()
         for key, (key_node, value_node) in fields.items():
@@ -171,10 +178,8 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
                 problem(_line(value_node), f"{where}.{key}", f"is {len(value_node.value)} characters long; at most "
                         f"{MAX_LENGTH[key]} are allowed")
                 continue
-            if any(0xD800 <= ord(c) <= 0xDFFF for c in value_node.value):
-                # A "\ud800" escape: no page, card or feed could be written with it.
-                problem(_line(value_node), f"{where}.{key}", "holds a lone surrogate escape (\\ud800-\\udfff), "
-                        "which is not text")
+            if (bad := NOT_TEXT.search(value_node.value)) is not None:
+                problem(_line(value_node), f"{where}.{key}", f"holds {_not_text(bad[0])}, which is not text")
                 continue
             values[key] = value_node.value
         for key in REQUIRED_FIELDS:
@@ -185,17 +190,17 @@ def parse_users(text: str, path: Path | str = "users.yaml") -> list[User]:
         if name is not None:
             name_line = _line(fields["name"][1])
             if not NAME_PATTERN.fullmatch(name):
-                problem(name_line, f"{where}.name", f"{name!r} is not a URL slug: use a-z, 0-9 and '-', "
-                        "starting with a letter or digit")
+                problem(name_line, f"{where}.name", f"{_quoted(name, public)}is not a URL slug: use a-z, 0-9 "
+                        "and '-', starting with a letter or digit")
             elif name in first_line_of:
-                problem(name_line, f"{where}.name", f"duplicate name {name!r} (first defined on line "
-                        f"{first_line_of[name]})")
+                problem(name_line, f"{where}.name", f"duplicate name {_quoted(name, public)}(first defined on "
+                        f"line {first_line_of[name]})")
             else:
                 first_line_of[name] = name_line
         username = values.get("discogs_username")
         if username is not None and not DISCOGS_USERNAME_PATTERN.fullmatch(username):
             problem(_line(fields["discogs_username"][1]), f"{where}.discogs_username",
-                    f"{username!r} is not a Discogs username")
+                    f"{_quoted(username, public)}is not a Discogs username")
         visibility = values.get("visibility")
         if visibility is not None and visibility not in {v.value for v in Visibility}:
             problem(_line(fields["visibility"][1]), f"{where}.visibility",
@@ -255,8 +260,11 @@ def _names(node: yaml.Node, where: str, problem, *, ids: bool) -> tuple:
                 continue
         elif scalar and item.tag == "tag:yaml.org,2002:str":
             value = item.value.strip()
-            if not value or len(value) > MAX_LENGTH["display_name"] or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-                problem(_line(item), where, f"{item.value!r} is not a name (empty, too long or not text)")
+            if (bad := NOT_TEXT.search(item.value)) is not None:
+                problem(_line(item), where, f"{item.value!r} holds {_not_text(bad[0])}, which is not text")
+                continue
+            if not value or len(value) > MAX_LENGTH["display_name"]:
+                problem(_line(item), where, f"{item.value!r} is not a name (empty or too long)")
                 continue
             if ids and value.casefold() == "all":
                 problem(_line(item), where, "'All' holds every record: use visibility: private to publish nothing")
@@ -275,12 +283,27 @@ def _names(node: yaml.Node, where: str, problem, *, ids: bool) -> tuple:
 
 
 def find_user(users: list[User], name: str, path: Path | str = "users.yaml") -> User:
-    """The registered user called `name`, or an error listing who is registered."""
+    """The registered user called `name`, or an error pointing at `users validate`.
+
+    The error never lists who is registered: it lands in build logs, which may be public while
+    users.yaml is a secret; the operator lists the registry privately.
+    """
     for user in users:
         if user.name == name:
             return user
-    known = ", ".join(u.name for u in users) or "nobody"
-    raise SiteError(f"{path}: no user named {name!r} is registered (registered: {known})")
+    raise SiteError(f"{path}: no user named {name!r} is registered; `discogs-site users validate` lists who is")
+
+
+def _quoted(value: str, public: bool) -> str:
+    """A public entry's value quoted for a finding, followed by a space; nothing for any other entry's."""
+    return f"{value!r} " if public else ""
+
+
+def _not_text(char: str) -> str:
+    code = ord(char)
+    kind = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a non-character" if code >= 0xFFFE \
+        else "a control character"
+    return f"{kind} (U+{code:04X})"
 
 
 def _mapping(node: yaml.MappingNode, where: str, problem) -> dict[str, tuple[yaml.Node, yaml.Node]]:

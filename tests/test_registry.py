@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline.errors import SiteError
 from pipeline.registry import RegistryError, Visibility, find_user, load_users, parse_users
@@ -46,7 +47,7 @@ def test_valid_registry_keeps_order_fields_and_lines():
          "users.yaml:2: users[0].name: '../x' is not a URL slug"),
         ("users:\n  - name: Ann\n    discogs_username: a\n    visibility: public\n", "'Ann' is not a URL slug"),
         ("users:\n  - name: a\n    discogs_username: a\n    visibility: secret\n",
-         "users.yaml:4: users[0] ('a').visibility: unknown visibility 'secret'"),
+         "users.yaml:4: users[0].visibility: unknown visibility 'secret'"),  # maybe meant private: unnamed
         ("users:\n  - name: a\n    visibility: public\n", "users.yaml:2: users[0] ('a').discogs_username: missing"),
         ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n    colour: red\n",
          "users.yaml:5: users[0] ('a').colour: unknown field"),
@@ -67,7 +68,7 @@ def test_valid_registry_keeps_order_fields_and_lines():
         ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n    display_name: " + "x" * 300
          + "\n", "users.yaml:5: users[0] ('a').display_name: is 300 characters long; at most 100"),
         ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n    display_name: \"A\\ud800B\"\n",
-         "users.yaml:5: users[0] ('a').display_name: holds a lone surrogate escape"),
+         "users.yaml:5: users[0] ('a').display_name: holds a lone surrogate (U+D800), which is not text"),
     ],
 )
 def test_each_mistake_names_file_line_and_field(text, expected):
@@ -77,7 +78,9 @@ def test_each_mistake_names_file_line_and_field(text, expected):
 def test_duplicate_names_point_at_the_first_definition():
     text = ("users:\n  - name: a\n    discogs_username: x\n    visibility: public\n"
             "  - name: a\n    discogs_username: y\n    visibility: unlisted\n")
-    assert problems_of(text) == ["users.yaml:5: users[1] ('a').name: duplicate name 'a' (first defined on line 2)"]
+    assert problems_of(text) == ["users.yaml:5: users[1].name: duplicate name (first defined on line 2)"]
+    assert problems_of(text.replace("unlisted", "public")) == [
+        "users.yaml:5: users[1] ('a').name: duplicate name 'a' (first defined on line 2)"]
 
 
 def test_every_problem_is_reported_at_once_in_file_order():
@@ -95,10 +98,68 @@ def test_missing_file_is_named(tmp_path):
         load_users(tmp_path / "nowhere.yaml")
 
 
-def test_unknown_user_lists_who_is_registered():
-    users = parse_users("users:\n  - name: ann\n    discogs_username: a\n    visibility: public\n")
-    with pytest.raises(SiteError, match=r"no user named 'bob' is registered \(registered: ann\)"):
-        find_user(users, "bob")
+def test_an_unknown_user_is_refused_without_naming_anyone_registered():
+    """The error lands in build logs, which may be public while users.yaml is a secret."""
+    users = parse_users("users:\n  - name: ann\n    discogs_username: a\n    visibility: public\n"
+                        "  - name: secret-pia\n    discogs_username: pia-records\n    visibility: private\n"
+                        "  - name: quiet-uli\n    discogs_username: uli\n    visibility: unlisted\n")
+    with pytest.raises(SiteError) as caught:
+        find_user(users, "bob", "users.yaml")
+    message = str(caught.value)
+    assert message == ("users.yaml: no user named 'bob' is registered; `discogs-site users validate` lists who is")
+    for registered in ("ann", "secret-pia", "pia-records", "quiet-uli", "uli"):
+        assert registered not in message
+
+
+PRIVATE_ENTRIES = ("users:\n"
+                   "  - name: ann\n    discogs_username: a\n    visibility: public\n    display_name: ''\n"
+                   "  - name: secret-pia\n    discogs_username: pia records\n    visibility: private\n"
+                   "    display_name: ''\n    colour: red\n"
+                   "  - name: quiet-uli\n    discogs_username: uli\n    visibility: unlisted\n    display_name: ''\n"
+                   "  - name: quiet-uli\n    discogs_username: uli2\n    visibility: unlisted\n"
+                   "  - name: typo-tom\n    discogs_username: tom\n    visibility: privat\n"
+                   "  - name: Secret-Sam\n    discogs_username: sam\n    visibility: private\n")
+
+
+def test_findings_about_private_and_unlisted_entries_name_them_by_line_and_index_only():
+    """A build prints these findings to its log; only a public entry's name may appear there."""
+    found = problems_of(PRIVATE_ENTRIES)
+    assert found == [
+        "users.yaml:5: users[0] ('ann').display_name: is empty; omit it instead",
+        "users.yaml:7: users[1].discogs_username: is not a Discogs username",
+        "users.yaml:9: users[1].display_name: is empty; omit it instead",
+        "users.yaml:10: users[1].colour: unknown field (expected name, discogs_username, visibility, display_name, "
+        "publish)",
+        "users.yaml:14: users[2].display_name: is empty; omit it instead",
+        "users.yaml:15: users[3].name: duplicate name (first defined on line 11)",
+        "users.yaml:20: users[4].visibility: unknown visibility 'privat' (expected public, unlisted or private)",
+        "users.yaml:21: users[5].name: is not a URL slug: use a-z, 0-9 and '-', starting with a letter or digit",
+    ]
+    printed = str(RegistryError(Path("users.yaml"), found))
+    for hidden in ("secret-pia", "pia records", "quiet-uli", "uli2", "typo-tom", "Secret-Sam"):
+        assert hidden not in printed
+
+
+@pytest.mark.parametrize("char", ["\\0", "\\a", "\\x1b", "\\n", "\\r", "\\x7f", "\\x85", "\\ufffe", "\\uffff"])
+def test_control_characters_and_non_characters_are_refused_in_names(char):
+    code = ord(yaml.safe_load(f'"{char}"'))
+    entry = ("users:\n  - name: a\n    discogs_username: a\n    visibility: public\n"
+             f'    display_name: "A{char}B"\n    publish:\n      private_folders: ["Sell{char}"]\n'
+             f'      fields: ["Media{char}"]\n')
+    kind = "a non-character" if code >= 0xFFFE else "a control character"
+    assert problems_of(entry) == [
+        f"users.yaml:5: users[0] ('a').display_name: holds {kind} (U+{code:04X}), which is not text",
+        f"users.yaml:7: users[0] ('a').publish.private_folders: {'Sell' + chr(code)!r} holds {kind} "
+        f"(U+{code:04X}), which is not text",
+        f"users.yaml:8: users[0] ('a').publish.fields: {'Media' + chr(code)!r} holds {kind} (U+{code:04X}), "
+        "which is not text",
+    ]
+
+
+def test_a_tab_in_a_display_name_is_text():
+    users = parse_users('users:\n  - name: a\n    discogs_username: a\n    visibility: public\n'
+                        '    display_name: "A\\tB"\n')
+    assert users[0].display_name == "A\tB"
 
 
 def test_publishing_choices_are_read_and_each_mistake_is_named_with_its_line():
