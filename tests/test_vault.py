@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 
 import pytest
+from cryptography.fernet import Fernet
 
 from pipeline.cli import main
 from pipeline.discogs.credentials import OAuthToken, PersonalToken
@@ -38,16 +41,73 @@ def test_file_holds_ciphertext_only_and_reprs_hide_tokens(vault_file):
     text = vault_file.read_text()
     for secret in (TOKEN, ACCESS, SECRET):
         assert secret not in text
-    assert json.loads(text)["format"] == "discogs-site-vault/1"
+    assert json.loads(text)["format"] == "discogs-site-vault/2"
     vault = Vault.open(vault_file)
     shown = repr(vault) + repr(vault.get("ann")) + str(vault.get("bob"))
     assert TOKEN not in shown and ACCESS not in shown and SECRET not in shown
+    assert "ann" not in repr(vault) and "bob" not in repr(vault)
+
+
+PRIVATE, UNLISTED, ACCOUNT = "secret-pia-private", "quiet-uli-unlisted", "pia-records-account"
+
+
+def fernet_times(path) -> set[int]:
+    """The creation second every Fernet token of a vault file carries."""
+    document = json.loads(path.read_text())
+    fernet = Fernet(os.environ["DISCOGS_SITE_KEY"].split(",")[0].encode())
+    return {fernet.extract_timestamp(token.encode()) for token in [document["entry_key"],
+                                                                   *document["entries"].values()]}
+
+
+def test_the_committed_file_names_nobody_nor_when_each_connected(tmp_path):
+    """vault.json sits in a public repository while users.yaml may be a secret."""
+    path = tmp_path / "vault.json"
+    vault = Vault.open(path)
+    vault.put(PRIVATE, PersonalToken(TOKEN), account=ACCOUNT)
+    time.sleep(1.1)  # Fernet dates a token to the second: the second connection is a second later
+    vault.put(UNLISTED, OAuthToken(ACCESS, SECRET))
+    text = path.read_text()
+    for hidden in (PRIVATE, UNLISTED, ACCOUNT, "secret", "quiet"):
+        assert hidden not in text
+    assert len(fernet_times(path)) == 1, "the tokens date the file's last write, not each connection"
+    labels = set(json.loads(text)["entries"])
+    assert len(labels) == 2 and all(re.fullmatch(r"[0-9a-f]{32}", label) for label in labels)
+
+    reopened = Vault.open(path)
+    assert reopened.names() == sorted([PRIVATE, UNLISTED]) and reopened.account(PRIVATE) == ACCOUNT
+    assert reopened.get(PRIVATE) == PersonalToken(TOKEN) and reopened.get(UNLISTED) == OAuthToken(ACCESS, SECRET)
+    reopened.save()  # the next save's labels cannot be matched with these
+    assert labels.isdisjoint(json.loads(path.read_text())["entries"])
+
+
+def named_vault(path, entries: dict[str, dict]) -> None:
+    """A vault file as the first format wrote it: entries keyed by name in clear."""
+    fernet = Fernet(os.environ["DISCOGS_SITE_KEY"].encode())
+    path.write_text(json.dumps({"format": "discogs-site-vault/1", "entries": {
+        name: fernet.encrypt(json.dumps({"user": name, **payload}).encode()).decode() for name, payload in
+        entries.items()}}))
+
+
+def test_a_vault_keyed_by_names_is_read_as_it_is_and_rewritten_without_them(tmp_path):
+    path = tmp_path / "vault.json"
+    named_vault(path, {PRIVATE: {"account": ACCOUNT, **PersonalToken(TOKEN).to_dict()},
+                       UNLISTED: OAuthToken(ACCESS, SECRET).to_dict()})
+    before = path.read_bytes()
+    vault = Vault.open(path)
+    assert vault.names() == sorted([PRIVATE, UNLISTED]) and vault.account(PRIVATE) == ACCOUNT
+    assert path.read_bytes() == before, "opening writes nothing"
+    vault.remove(UNLISTED)  # the next write
+    text = path.read_text()
+    assert json.loads(text)["format"] == "discogs-site-vault/2"
+    assert PRIVATE not in text and UNLISTED not in text and ACCOUNT not in text
+    assert Vault.open(path).get(PRIVATE) == PersonalToken(TOKEN) and Vault.open(path).names() == [PRIVATE]
 
 
 def test_wrong_key_is_refused_naming_the_file_and_nothing_changes(vault_file, monkeypatch):
     before = vault_file.read_bytes()
     monkeypatch.setenv("DISCOGS_SITE_KEY", generate_key())
-    with pytest.raises(VaultError, match=rf"{vault_file.name}: the entry for 'ann' cannot be decrypted"):
+    with pytest.raises(VaultError, match=rf"{vault_file.name}: the entry key cannot be decrypted: DISCOGS_SITE_KEY "
+                                         "is not the key"):
         Vault.open(vault_file)
     assert vault_file.read_bytes() == before
 
@@ -61,17 +121,18 @@ def test_missing_or_malformed_key_is_named(vault_file, monkeypatch, key):
 
 def test_tampered_entry_is_refused(vault_file):
     document = json.loads(vault_file.read_text())
-    ciphertext = document["entries"]["ann"]
-    document["entries"]["ann"] = ciphertext[:-6] + ("A" if ciphertext[-6] != "A" else "B") + ciphertext[-5:]
+    label, ciphertext = next(iter(document["entries"].items()))
+    document["entries"][label] = ciphertext[:-6] + ("A" if ciphertext[-6] != "A" else "B") + ciphertext[-5:]
     vault_file.write_text(json.dumps(document))
-    with pytest.raises(VaultError, match="the entry for 'ann' cannot be decrypted.*altered"):
+    with pytest.raises(VaultError, match=f"the entry {label} cannot be decrypted.*altered"):
         Vault.open(vault_file)
 
 
 def test_entries_swapped_between_users_are_refused(vault_file):
     document = json.loads(vault_file.read_text())
     entries = document["entries"]
-    entries["ann"], entries["bob"] = entries["bob"], entries["ann"]
+    first, second = entries
+    entries[first], entries[second] = entries[second], entries[first]
     vault_file.write_text(json.dumps(document))
     with pytest.raises(VaultError, match="belongs to another user"):
         Vault.open(vault_file)
@@ -103,6 +164,31 @@ def test_rotation_keeps_every_entry_and_retires_the_old_key(vault_file, monkeypa
     # Both keys listed: the old one still decrypts during a change-over, the first one encrypts.
     both = Vault.open(vault_file, parse_keys(f"{new_key},{old_key}", "both"))
     assert both.get("ann") == PersonalToken(TOKEN)
+
+
+def test_rotation_keeps_names_out_and_every_entry_readable(tmp_path, monkeypatch):
+    """The labels are keyed by an entry key sealed with the vault key: rotating re-seals it with the
+    rest, and a change-over key list reads the vault before and after."""
+    path = tmp_path / "vault.json"
+    vault = Vault.open(path)
+    vault.put(PRIVATE, PersonalToken(TOKEN), account=ACCOUNT)
+    vault.put(UNLISTED, OAuthToken(ACCESS, SECRET))
+    old_key, new_key = os.environ["DISCOGS_SITE_KEY"], generate_key()
+    labels = set(json.loads(path.read_text())["entries"])
+    changeover = parse_keys(f"{new_key},{old_key}", "both")
+    assert Vault.open(path, changeover).names() == sorted([PRIVATE, UNLISTED])  # before rotating
+
+    monkeypatch.setenv("DISCOGS_SITE_NEW_KEY", new_key)
+    assert main(["--vault", str(path), "rotate-key"]) == 0
+    text = path.read_text()
+    assert PRIVATE not in text and UNLISTED not in text and ACCOUNT not in text
+    assert labels.isdisjoint(json.loads(text)["entries"]), "labels cannot be matched across a rotation"
+    for keys in (parse_keys(new_key, "new"), changeover):
+        rotated = Vault.open(path, keys)
+        assert rotated.get(PRIVATE) == PersonalToken(TOKEN) and rotated.account(PRIVATE) == ACCOUNT
+        assert rotated.get(UNLISTED) == OAuthToken(ACCESS, SECRET)
+    with pytest.raises(VaultError, match="the entry key cannot be decrypted"):
+        Vault.open(path, parse_keys(old_key, "old"))
 
 
 def test_rotation_without_a_new_key_changes_nothing(vault_file, capsys):
@@ -144,8 +230,7 @@ def test_a_kill_at_any_instant_of_a_save_leaves_a_vault_that_opens(tmp_path):
     path = tmp_path / "vault.json"
     vault = Vault.open(path)
     for n in range(400):  # about 1.2 MB, so a write takes long enough to be interrupted
-        vault._entries[f"user-{n}"] = vault._keys.encrypt(json.dumps(
-            {"user": f"user-{n}", **PersonalToken("t" * 2000).to_dict()}).encode()).decode()
+        vault._entries[f"user-{n}"] = {"user": f"user-{n}", **PersonalToken("t" * 2000).to_dict()}
     vault.save()
     rng = random.Random(3)
     for _ in range(15):
