@@ -45,12 +45,15 @@ def refresh_if_unchanged(settings: PipelineSettings, instance: dg.DagsterInstanc
         return None
     store = stores.collections()
     previous, state = store.load(name), store.load_state(name)
-    if previous is None or not state.reconciled_at or state.kept_fields:
-        return None
+    if previous is None or not state.reconciled_at or state.kept_fields or state.choices != DEFAULT_CHOICES:
+        return None  # never synced, or synced under other choices: the run resolves them again
     if now - datetime.fromisoformat(state.reconciled_at) >= discogs.reconcile_after:
         return None  # the daily full pass is the run's
     marker, staged = stores.stats_fingerprint(name), stores.pages_staging / name
+    choices = stores.stats_choices(name)
     if not marker.is_file() or not stores.stats_json(name).is_file() or not (staged / FINGERPRINT).is_file():
+        return None
+    if not choices.is_file() or choices.read_text(encoding="utf-8") != DEFAULT_CHOICES:
         return None
     current = marker.read_text(encoding="utf-8")
     entry = json.loads((staged / "entry.json").read_text(encoding="utf-8"))

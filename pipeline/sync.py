@@ -2,9 +2,11 @@
 
 Costs (what the tests and benchmarks hold it to): a first sync of N items is ceil(N/100) pages; an
 unchanged collection costs one request, the newest page, whose `pagination.items` is the folder's
-count; k additions cost at most ceil(k/100)+1 pages. Removals, moved folders and new ratings are
-invisible to that cheap check (unless they change the count), so a full pass runs at most every
-`reconcile_after`.
+count; k additions cost at most ceil(k/100)+1 pages. Removals and new ratings are invisible to that
+cheap check (unless they change the count), so a full pass runs at most every `reconcile_after`. A
+record moved between folders is seen where the folders' counts are fetched anyway (an owner who
+publishes folders or keeps some private): a folder whose count differs from its stored rows sends the
+refresh to a full pass at once, since a record moved into a private folder must leave the site now.
 
 A full pass is checked by identity, not by count. Pages are read newest first, so an item added
 mid-pass lands on a page already read and pushes later pages down (an item read twice, kept once);
@@ -78,17 +80,25 @@ def _instance(item: Any) -> int | None:
 
 def sync_collection(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame | None,
                     state: SyncState, *, reconcile_after: timedelta = timedelta(days=1),
-                    now: datetime | None = None, keep_fields: frozenset[int] = frozenset()) -> SyncResult:
+                    now: datetime | None = None, keep_fields: frozenset[int] = frozenset(),
+                    folder_counts: dict[int, int] | None = None) -> SyncResult:
     """Bring `previous` (None on the first sync) up to date with folder 0 of `username`.
 
     `keep_fields`: the custom fields whose values are stored (the ones the owner publishes); when it
-    differs from the last sync's, every row is read again so that each holds exactly those."""
+    differs from the last sync's, every row is read again so that each holds exactly those.
+    `folder_counts`: each folder's count as Discogs gave it just now, when fetched; an incremental result
+    that does not match them is replaced by a full pass."""
     now = now or datetime.now(UTC)
     reconciled = datetime.fromisoformat(state.reconciled_at) if state.reconciled_at else None
     due = (previous is None or reconciled is None or now - reconciled >= reconcile_after
            or set(state.kept_fields) != set(keep_fields))
     if not due:
         result = _incremental(client, user, username, previous, set(state.skipped), keep_fields)
+        if result is not None and folder_counts and not folders_agree(result.table, folder_counts,
+                                                                      len(result.skipped)):
+            log.info("user %r: a folder's count differs from its stored records (a record moved); "
+                     "reconciling in full", user)
+            result = None
         if result is not None:
             result.state = SyncState(now.isoformat(), state.reconciled_at, result.state.folder_count,
                                      result.warnings, result.skipped, kept_fields=sorted(keep_fields))
@@ -98,6 +108,17 @@ def sync_collection(client: DiscogsClient, user: str, username: str, previous: p
     result.state = SyncState(now.isoformat(), now.isoformat(), result.state.folder_count, result.warnings,
                              result.skipped, kept_fields=sorted(keep_fields))
     return result
+
+
+def folders_agree(table: pl.DataFrame, counts: dict[int, int], unreadable: int = 0) -> bool:
+    """Whether every folder (but 0, the whole collection) holds as many stored rows as Discogs counts in it;
+    an unreadable item may sit in any folder, so each may count up to `unreadable` more."""
+    stored = dict(table.group_by("folder_id").len().iter_rows()) if table.height else {}
+    for folder, count in counts.items():
+        have = stored.get(folder, 0)
+        if folder != 0 and not have <= count <= have + unreadable:
+            return False
+    return all(folder in counts for folder in stored if folder is not None)  # a folder gone: its records moved
 
 
 def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame,

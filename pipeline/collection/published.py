@@ -26,24 +26,41 @@ EXTRA_COLUMNS = ("folder",)
 class PublishingError(SiteError):
     """users.yaml names a folder the owner does not have: publishing would not hide what they meant to."""
 
+    def __init__(self, message: str, *, folders: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.folders = folders or []
+
+
+class ChoicesChanged(SiteError):
+    """The collection was synced under other `publish:` choices than the ones asked for now: its folders and
+    fields were resolved (and private items marked) for those, so nothing may be made from it under these."""
+
 
 def resolve_private_folders(wanted: tuple[str | int, ...], folders: list[Folder], user: str) -> list[int]:
-    """The ids of the folders `wanted` names (by id or by name, any case); every one must exist."""
-    by_name = {f.name.strip().casefold(): f.id for f in folders}
-    ids, missing = [], []
+    """The ids of the folders `wanted` names (by id or by name, any case, every folder of that name); every
+    one must exist. The error names only what is missing: it reaches build logs that may be public, so the
+    owner's other folder names stay out of it (`PublishingError.folders` has them for the operator)."""
+    by_name: dict[str, set[int]] = {}
+    for f in folders:
+        by_name.setdefault(_folded(f.name), set()).add(f.id)
+    ids: set[int] = set()
+    missing = []
     for name in wanted:
-        found = name if isinstance(name, int) and name in {f.id for f in folders} else (
-            by_name.get(name.strip().casefold()) if isinstance(name, str) else None)
-        if found is None:
+        found = ({name} if isinstance(name, int) and name in {f.id for f in folders} else
+                 by_name.get(_folded(name), set()) if isinstance(name, str) else set())
+        if not found:
             missing.append(repr(name))
-        else:
-            ids.append(found)
+        ids |= found
     if missing:
-        have = ", ".join(repr(f.name) for f in folders if f.id != 0)
         raise PublishingError(f"user {user!r}: private_folders names {', '.join(missing)}, which their Discogs "
-                              f"collection does not have (its folders: {have}); nothing is published for them "
-                              "until users.yaml names folders that exist")
-    return sorted(set(ids))
+                              "collection does not have; nothing is published for them until users.yaml names "
+                              "folders that exist", folders=[f.name for f in folders if f.id != 0])
+    return sorted(ids)
+
+
+def _folded(name: str) -> str:
+    """A folder name as users.yaml may spell it: any case, spaces at either end or doubled inside ignored."""
+    return " ".join(name.split()).casefold()
 
 
 def resolve_fields(wanted: tuple[str, ...], fields: list[CollectionField]) -> tuple[list[CollectionField], list[str]]:
@@ -57,12 +74,30 @@ def field_entries(fields: list[CollectionField]) -> list[dict]:
     return [asdict(f) | {"options": list(f.options)} for f in fields]
 
 
+def check_choices(state: SyncState, publish: Publishing) -> None:
+    """ChoicesChanged unless the last sync resolved its folders and fields under exactly `publish`."""
+    if state.choices != publish.key:
+        raise ChoicesChanged("users.yaml's publish: choices changed since the collection was last synced; "
+                             "nothing is computed or staged from it until `collection` runs again under them")
+
+
+def without_private(frame: pl.DataFrame, state: SyncState) -> pl.DataFrame:
+    """The rows of `frame` outside the private folders the last sync resolved (and, while there are any,
+    rows whose folder is unknown)."""
+    if not state.private_folders:
+        return frame
+    return frame.filter(pl.col("folder_id").is_not_null() & ~pl.col("folder_id").is_in(state.private_folders))
+
+
 def published(frame: pl.DataFrame, state: SyncState, publish: Publishing) -> pl.DataFrame:
     """The rows and columns the owner publishes: items of private folders left out (and, while private
     folders are set, items whose folder is unknown), `folder` named when folders are published, one
-    `field:<name>` (dropdown) or `text:<name>` column per published field; the stored values never pass."""
-    if publish.private_folders:
-        frame = frame.filter(pl.col("folder_id").is_not_null() & ~pl.col("folder_id").is_in(state.private_folders))
+    `field:<name>` (dropdown) or `text:<name>` column per published field; the stored values never pass.
+
+    ChoicesChanged when `state` was synced under other choices than `publish`: its private folders and
+    fields would not be the ones asked for."""
+    check_choices(state, publish)
+    frame = without_private(frame, state)
     if publish.folders:
         names = {int(k): v for k, v in state.folders.items()}
         frame = frame.with_columns(folder=pl.col("folder_id").replace_strict(

@@ -27,6 +27,9 @@ class SyncState:
     fields: list[dict] = field(default_factory=list)  # the published fields: id, name, type, options
     folders: dict[str, str] = field(default_factory=dict)
     private_folders: list[int] = field(default_factory=list)
+    # The `publish:` choices (Publishing.key) the folders and fields above were resolved under: data made
+    # from this state may only be published under these choices (None: synced before they were recorded).
+    choices: str | None = None
 
 
 class CollectionStore:
@@ -50,7 +53,8 @@ class CollectionStore:
         return SyncState(**{k: data.get(k) for k in ("synced_at", "reconciled_at", "folder_count")},
                          warnings=data.get("warnings") or [], skipped=data.get("skipped") or [],
                          kept_fields=data.get("kept_fields") or [], fields=data.get("fields") or [],
-                         folders=data.get("folders") or {}, private_folders=data.get("private_folders") or [])
+                         folders=data.get("folders") or {}, private_folders=data.get("private_folders") or [],
+                         choices=data.get("choices"))
 
     def save(self, user: str, table: pl.DataFrame, state: SyncState) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,10 @@ class StateStores(dg.ConfigurableResource):
         """The fingerprint of the data the user's statistics were computed from (`pipeline.fingerprint`)."""
         return self.stats_dir / f"{name}.fingerprint"
 
+    def stats_choices(self, name: str) -> Path:
+        """The `publish:` choices (Publishing.key) the user's statistics were filtered under."""
+        return self.stats_dir / f"{name}.choices"
+
     def stats_parquet(self, name: str) -> Path:
         """The user's collection joined with its masters, as the stats saw it."""
         return self.stats_dir / f"{name}.parquet"

@@ -17,10 +17,13 @@ from pipeline import progress
 from pipeline.atomic import write_atomically
 from pipeline.collection.published import (
     FIELD_PREFIX,
+    ChoicesChanged,
+    PublishingError,
     field_entries,
     published,
     resolve_fields,
     resolve_private_folders,
+    without_private,
 )
 from pipeline.collection.value import ValueHistory, today, value_stats
 from pipeline.collection.wants import WantsStore, sync_wants
@@ -80,10 +83,12 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
         fields, missing = (resolve_fields(publish.fields, client.collection_fields(user.discogs_username))
                            if publish.fields else ([], []))
         folders = client.folders(user.discogs_username) if publish.needs_folders else []
-        private = resolve_private_folders(publish.private_folders, folders, name) if publish.private_folders else []
-        result = sync_collection(client, name, user.discogs_username, store.load(name), store.load_state(name),
+        private = _private_folders(publish, folders, name)
+        previous = store.load(name)
+        result = sync_collection(client, name, user.discogs_username, previous, store.load_state(name),
                                  reconcile_after=discogs.reconcile_after,
-                                 keep_fields=frozenset(f.id for f in fields))
+                                 keep_fields=frozenset(f.id for f in fields),
+                                 folder_counts={f.id: f.count for f in folders} or None)
         snapshot = _value_snapshot(context, client, stores, user) if publish.value else "not published"
         wants = None
         if publish.wantlist:
@@ -95,14 +100,16 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
     result.state.fields = field_entries(fields)
     result.state.folders = {str(f.id): f.name for f in folders if f.id != 0} if publish.folders else {}
     result.state.private_folders = private
+    result.state.choices = publish.key  # what everything made from this sync may be published under
     store.save(name, result.table, result.state)
+    shown = _shown_counts(previous, result, private)
     for field in missing:
         context.log.warning(f"user {name!r}: users.yaml publishes the field {field!r}, which their Discogs "
                             "collection does not have; nothing is published for it")
     for warning in [*result.warnings, *(wants.warnings if wants else [])]:
         context.log.warning(warning)
     return dg.MaterializeResult(
-        metadata={"items": result.table.height, "added": result.added, "removed": result.removed,
+        metadata={**shown,
                   "mode": result.mode, "pages_fetched": result.pages, "warnings": len(result.warnings),
                   "folders_synced": len(folders), "private_folders": len(private),
                   "fields_published": ", ".join(f.name for f in fields) or "none",
@@ -117,6 +124,33 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
                        checks.wantlist_size(publish.wantlist, wants.table.height if wants else 0,
                                             wants.state.count if wants else None)],
     )
+
+
+def _private_folders(publish, folders, name: str) -> list[int]:
+    """The ids of the folders the owner keeps private; a Failure naming only what is missing when users.yaml
+    names a folder they do not have (their folder names go to the event's metadata, not to the build log)."""
+    if not publish.private_folders:
+        return []
+    try:
+        return resolve_private_folders(publish.private_folders, folders, name)
+    except PublishingError as exc:
+        raise dg.Failure(description=str(exc),
+                         metadata={"folders_on_discogs": ", ".join(map(repr, exc.folders))}) from None
+
+
+def _shown_counts(previous: pl.DataFrame | None, result, private: list[int]) -> dict[str, int]:
+    """Items, additions and removals as the site shows them: the build's summary (a public log, often) never
+    counts what sits in a private folder, so neither its size nor its activity can be read from it."""
+    if not private:
+        return {"items": result.table.height, "added": result.added, "removed": result.removed}
+
+    def public_ids(table: pl.DataFrame | None) -> set[int]:
+        if table is None:
+            return set()
+        return set(without_private(table, result.state)["instance_id"].to_list())
+
+    before, after = public_ids(previous), public_ids(result.table)
+    return {"items": len(after), "added": len(after - before), "removed": len(before - after)}
 
 
 def _value_snapshot(context: dg.AssetExecutionContext, client, stores: StateStores, user) -> str:
@@ -147,7 +181,10 @@ def master_enrichment(context: dg.AssetExecutionContext, stores: StateStores, di
     started = time.monotonic()
     name = context.partition_key
     _refuse_private(context, stores)
-    table = stores.collections().load(name)
+    store = stores.collections()
+    table = store.load(name)
+    if table is not None:  # a private folder's masters are neither fetched nor cached for it
+        table = without_private(table, store.load_state(name))
     ids = table["master_id"].to_list() if table is not None else []
     with (discogs.client(stores.user(name), stores) as client, stores.master_cache() as cache,
           _progress_in_log(context, name)):
@@ -190,9 +227,15 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
     with stores.master_cache() as cache:
         frame = enriched(table, cache.frame(table["master_id"].to_list()))
     state = stores.collections().load_state(name)
-    # From here on only what the owner publishes: private folders out, chosen folders and fields in.
+    # From here on only what the owner publishes: private folders out, chosen folders and fields in, under
+    # the choices the sync resolved them for (users.yaml may have changed since: then nothing is made).
     publish = stores.user(name).publish
-    frame = published(frame, state, publish)
+    try:
+        frame = published(frame, state, publish)
+    except ChoicesChanged as exc:
+        raise dg.Failure(f"user {name!r}: {exc}") from None
+    # Removed first, written last: stats killed half-way are never taken as filtered under these choices.
+    stores.stats_choices(name).unlink(missing_ok=True)
     synced_at = state.synced_at
     path, marker = stores.stats_json(name), stores.stats_fingerprint(name)
     current = fingerprint(frame)
@@ -211,6 +254,7 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
     write_atomically(path, json.dumps(stats, ensure_ascii=False).encode())
     if not unchanged:
         write_atomically(marker, current.encode())
+    write_atomically(stores.stats_choices(name), publish.key.encode())
     totals = stats["totals"]
     return dg.MaterializeResult(
         metadata={"items": totals["items"], "artists": totals["artists"], "genres": totals["genres"],
@@ -228,6 +272,12 @@ def _enriched_wants(stores: StateStores, name: str) -> pl.DataFrame:
         return enriched(table, cache.frame(table["master_id"].to_list())).drop("notes")
 
 
+def _stats_choices(stores: StateStores, name: str) -> str | None:
+    """The `publish:` choices the user's statistics were filtered under (None: unknown, older stats)."""
+    path = stores.stats_choices(name)
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
 @dg.asset(partitions_def=USERS, group_name="site", deps=[collection_stats])
 def user_pages(context: dg.AssetExecutionContext, stores: StateStores) -> dg.MaterializeResult:
     """The user's list data (releases.json), exports and statistics, staged for the next publish.
@@ -238,7 +288,10 @@ def user_pages(context: dg.AssetExecutionContext, stores: StateStores) -> dg.Mat
     stats = json.loads(stores.stats_json(name).read_text(encoding="utf-8"))
     current = stores.stats_fingerprint(name).read_text(encoding="utf-8")
     publish = stores.user(name).publish
-    choices = publish.key
+    choices = _stats_choices(stores, name)
+    if choices != publish.key:  # the stats were filtered under other choices: staging them would mislabel them
+        raise dg.Failure(f"user {name!r}: users.yaml's publish: choices changed since their statistics were "
+                         "computed; nothing is staged until `collection` and `collection_stats` run under them")
     wants = _enriched_wants(stores, name) if publish.wantlist else None
     if wants is not None:  # the pages show the wantlist too: its changes count as the data's
         current = f"{current}+{fingerprint(wants)}"
