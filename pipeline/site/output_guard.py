@@ -2,20 +2,26 @@
 
 A publish deletes what it no longer wants (a user switched to private, stale assets), so pointing
 `--output` at the wrong place must be refused before anything runs, not discovered afterwards.
-The first publish into a directory leaves a marker; a non-empty directory without it is not ours.
+The first publish into a directory leaves a marker; a non-empty directory without it is not ours, unless
+it is provably a site this tool published before the marker existed (see `_old_publish`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from pipeline.errors import ConfigError
 
 MARKER = ".discogs-site-output"
-# What a site published by the versions before the marker existed holds; adopted as ours.
-LEGACY_ENTRIES = frozenset({"index.html", "404.html", "robots.txt", "sitemap.xml", "assets", "u"})
+# The names a publish writes, replaces and deletes in; nothing else in the output is touched.
+TOP_LEVEL = ("index.html", "404.html", "robots.txt", "sitemap.xml", "feed.xml")
+OWNED = (*TOP_LEVEL, "assets", "u", MARKER)
+# How static_files names what it writes under assets/: `<stem>-<first 10 hex of the SHA-256>.<ext>`.
+HASHED_ASSET = re.compile(r".+-[0-9a-f]{10}\.[A-Za-z0-9]+")
+OUR_STYLESHEET = re.compile(r"site-[0-9a-f]{10}\.css")
 PROJECT_FILES = ("users.yaml", "vault.json", ".git")
 
 
@@ -56,14 +62,38 @@ def check_output_dir(output: Path | str, *, keep: list[Path | str] = ()) -> Path
 
 
 def is_ours(path: Path) -> bool:
-    """Empty, marked by an earlier publish, or a site published before the marker existed."""
+    """Empty, marked by an earlier publish, or a site this tool published before the marker existed."""
     try:
         names = {entry.name for entry in os.scandir(path)}
     except OSError:
         return False
     if not names or MARKER in names:
         return True
-    return "index.html" in names and names <= LEGACY_ENTRIES
+    return _old_publish(path, names)
+
+
+def _old_publish(path: Path, names: set[str]) -> bool:
+    """Whether a marker-less folder carries this tool's fingerprint, not merely its file names.
+
+    An index.html beside an assets/ folder is what Vite and most hand-made sites hold too, and adopting
+    one deletes its assets. So: only owned names; assets/ holds our stylesheet and nothing but
+    content-hashed files (and its own index.html); u/ holds a collection's releases.json or our u/index.html.
+    """
+    if "index.html" not in names or "assets" not in names or "u" not in names or not names <= set(OWNED):
+        return False
+    try:
+        assets = list(os.scandir(path / "assets"))
+        users = list(os.scandir(path / "u"))
+    except OSError:
+        return False
+    if not all(a.is_file(follow_symlinks=False) and (a.name == "index.html" or HASHED_ASSET.fullmatch(a.name))
+               for a in assets):
+        return False
+    if not any(OUR_STYLESHEET.fullmatch(a.name) for a in assets):
+        return False
+    return (path / "u" / "index.html").is_file() or any(
+        u.is_dir(follow_symlinks=False) and (path / "u" / u.name / "collection" / "releases.json").is_file()
+        for u in users)
 
 
 def mark(path: Path) -> None:
