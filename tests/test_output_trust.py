@@ -75,3 +75,27 @@ def test_a_site_this_tool_published_without_the_marker_is_still_adopted(site, tm
     assert (older / MARKER).is_file() and (older / "feed.xml").is_file()
     assert build(settings, instance=instance, report=lambda _: None)[1]
     assert (output / MARKER).is_file()
+
+
+@pytest.mark.parametrize("name", ["u", "assets"])
+def test_a_symlinked_owned_folder_is_refused_and_what_it_points_to_survives(site, tmp_path, name):
+    settings, fake, instance = site
+    assert build(settings, instance=instance, report=lambda _: None)[1]
+    output = Path(settings.site.output_dir)
+    photos = tmp_path / "photos"
+    (photos / "2024").mkdir(parents=True)
+    (photos / "2024" / "holiday.jpg").write_bytes(b"\xff\xd8 the beach")
+    (photos / "notes.txt").write_text("do not lose\n")
+    shutil.rmtree(output / name)
+    (output / name).symlink_to(photos, target_is_directory=True)
+    before = _tree(photos)
+    refusal = (f"output directory {output}: refused: its {name} is a symbolic link (to {photos}), and publishing "
+               f"replaces what {name} holds; make it a real file or directory")
+    with pytest.raises(ConfigError) as refused:
+        _publish(settings, output)
+    assert str(refused.value) == refusal
+    fake.reset_log()
+    done = _cli_build(settings, tmp_path, output)
+    assert done.returncode == 1 and done.stderr.strip().splitlines() == [f"discogs-site: error: {refusal}"]
+    assert fake.count() == 0
+    assert _tree(photos) == before

@@ -55,6 +55,11 @@ def check_output_dir(output: Path | str, *, keep: list[Path | str] = ()) -> Path
     for name in PROJECT_FILES:
         if (path / name).exists():
             raise ConfigError(f"{where}: refused: it holds {name}; choose a directory of its own, e.g. output/")
+    for name in OWNED:
+        if (path / name).is_symlink():
+            # A publish writes and deletes through the link: the files of whatever it points to would go.
+            raise ConfigError(f"{where}: refused: its {name} is a symbolic link (to {os.readlink(path / name)}), "
+                              f"and publishing replaces what {name} holds; make it a real file or directory")
     if is_ours(path):
         return path
     raise ConfigError(f"{where}: refused: it is not empty and was not made by discogs-site (no {MARKER} "

@@ -24,7 +24,7 @@ from filelock import FileLock
 from pipeline.registry import User, Visibility
 from pipeline.site.feeds import site_feed
 from pipeline.site.in_common import in_common
-from pipeline.site.output_guard import check_output_dir, mark
+from pipeline.site.output_guard import TOP_LEVEL, check_output_dir, mark
 from pipeline.site.paths import page_path, user_dir
 from pipeline.site.render import context, environment
 from pipeline.site.staging import StagedUser
@@ -34,7 +34,6 @@ from pipeline.site.user_output import LeftOut, UserOutput
 from pipeline.site.writing import write_file
 
 log = logging.getLogger(__name__)
-TOP_LEVEL = ("index.html", "404.html", "robots.txt", "sitemap.xml", "feed.xml")
 
 
 @dataclass
