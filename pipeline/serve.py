@@ -1,7 +1,7 @@
 """Previewing a built site on 127.0.0.1, mounted at its base path and answering misses with its 404 page.
 
 Like a well-configured static host it never lists a directory (a listing of `u/` would reveal unlisted
-users' paths) and never serves hidden files.
+users' paths), never serves hidden files and never follows a symbolic link out of the site.
 """
 
 from __future__ import annotations
@@ -12,6 +12,11 @@ import signal
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+
+def _within(path: Path, site: Path) -> bool:
+    """Whether `path`, its symbolic links followed, is still inside `site`: a link out of it is not the site."""
+    return path.resolve().is_relative_to(site.resolve())
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
@@ -28,6 +33,11 @@ class SiteHandler(SimpleHTTPRequestHandler):
         translated = super().translate_path("/" + path[len(self.prefix):])
         if any(part.startswith(".") for part in Path(translated).relative_to(self.directory).parts):
             return outside
+        # A folder is answered with its index.html, opened without coming back here: check that too.
+        asked = Path(translated)
+        served = [asked, *(asked / name for name in ("index.html", "index.htm") if asked.is_dir())]
+        if not all(_within(p, Path(self.directory)) for p in served):
+            return outside
         return translated
 
     def list_directory(self, path: str):
@@ -36,7 +46,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         page = Path(self.directory) / "404.html"
-        if code != 404 or not page.is_file():
+        if code != 404 or not page.is_file() or not _within(page, Path(self.directory)):
             super().send_error(code, message, explain)
             return
         body = page.read_bytes()  # what static hosts do with a site's own 404.html
