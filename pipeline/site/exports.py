@@ -53,13 +53,15 @@ def spreadsheet_safe(value: Any) -> Any:
 
 
 def export_csv(rows: list[dict[str, Any]]) -> bytes:
-    """UTF-8 with a byte-order mark so spreadsheet tools read accents right; no cell can run as a formula.
+    """UTF-8 with a byte-order mark so spreadsheet tools read accents right; no cell, header included, can run
+    as a formula.
 
     export.json keeps the exact text: only spreadsheets evaluate cells.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(list(rows[0]) if rows else EXPORT_COLUMNS)
+    # Published custom-field names become header cells: a field named "=HYPERLINK(...)" is a formula too.
+    writer.writerow([spreadsheet_safe(name) for name in (rows[0] if rows else EXPORT_COLUMNS)])
     writer.writerows([_cell(v) for v in row.values()] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
