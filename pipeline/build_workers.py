@@ -6,15 +6,19 @@ after another leaves the budget idle while it records; with a few workers, one u
 out while others compute and record, so a build of many users runs at the pace of the API. The
 request budget stays the shared limiter's (a file, or PostgreSQL across hosts), whatever the count.
 
-Workers are spawned, not forked: the parent holds open SQLite handles and threads.
+Workers are spawned, not forked: the parent holds open SQLite handles and threads. They die with the
+parent, however it ends (a kill of its process group, which they are not in, included).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import multiprocessing.synchronize
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -99,14 +103,39 @@ _worker: Refresher | None = None
 _stop: multiprocessing.synchronize.Event | None = None
 _listening = ExitStack()
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_SECONDS = 0.5
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker the moment the build process `parent` is gone, however it went.
+
+    Out of the build's process group, a worker outlives a kill of that group, and a pool worker whose
+    parent is gone finishes the user in hand (its requests included) and then waits for ever on its call
+    queue. SIGKILL, not SIGTERM: inside a run Dagster turns SIGTERM into a deferred interrupt, and between
+    runs into a KeyboardInterrupt trace; the run a killed worker leaves started is reaped by the next build,
+    as after any killed build.
+    """
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):  # the watcher below still ends the worker, within a poll
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    # Where prctl is missing, and for a parent that died before prctl took effect (the signal would never come).
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
 
 def _start_worker(fields: dict[str, object], ref: str, log_level: str, steps: multiprocessing.Queue,
-                  stop: multiprocessing.synchronize.Event, quick: bool = False) -> None:
+                  stop: multiprocessing.synchronize.Event, quick: bool, parent: int) -> None:
     global _worker, _stop
     _stop = stop
     # Out of the terminal's process group: Ctrl-C reaches the parent alone, which stops handing out users and
     # lets the runs in flight end cleanly (rather than every worker and Dagster's helpers printing traces).
     os.setpgrp()
+    _die_with_parent(parent)
     # Dagster's resources and instance refs do not pickle: they cross as plain fields and serialized text.
     settings = PipelineSettings.create(**fields)
     _worker = Refresher(settings, dg.DagsterInstance.from_ref(dg.deserialize_value(ref)), log_level, quick)
@@ -175,21 +204,24 @@ def refresh_users(settings: PipelineSettings, names: list[str], instance: dg.Dag
     ref = dg.serialize_value(instance.get_ref())
     with _relayed(steps), ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                                               initargs=(settings.fields(), ref, log_level, steps, stop,
-                                                        quick)) as pool:
+                                                        quick, os.getpid())) as pool:
         futures = {pool.submit(_refresh_in_worker, name): name for name in names}
-        # Dagster's runs defer Ctrl-C to a safe point; here there is none to wait for.
-        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        # Dagster's runs defer Ctrl-C to a safe point; here there is none to wait for. SIGTERM (a supervisor,
+        # `timeout`) stops the build the same way, instead of killing this process and orphaning its workers.
+        previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             _collect(futures, found, done)
         except KeyboardInterrupt:
             # Ctrl-C: the users not started yet are dropped at once (a pool's exit would otherwise start every
             # one of them first, those already handed to a worker included); those in flight end with their
-            # run, which the next build reaps if need be.
+            # run, which the next build reaps if need be. A second signal meets the handler from before (for
+            # the command, SIGTERM's default: this process dies, its workers with it).
             stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     return [found[name] for name in names]
 
 
