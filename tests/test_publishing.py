@@ -418,3 +418,18 @@ def test_private_folders_by_name_hide_every_folder_of_that_name():
     with pytest.raises(PublishingError) as raised:
         resolve_private_folders(("Privat",), folders, "al")
     assert "'Privat'" in str(raised.value) and "Uncategorized" not in str(raised.value)
+
+
+def test_the_masters_of_a_private_folder_are_neither_fetched_nor_cached(built):
+    import sqlite3
+    world, fake, settings, _ = built
+    hidden = {i["basic_information"]["master_id"] for i in world.items("alice") if i["folder_id"] == PRIVATE_FOLDER}
+    shown = {i["basic_information"]["master_id"] for i in world.items("alice") if i["folder_id"] != PRIVATE_FOLDER}
+    shown |= {i["basic_information"]["master_id"] for i in world.items("obi")}  # obi hides no folder
+    only_private = hidden - shown - {0}
+    assert only_private
+    fetched = {int(s.path.rsplit("/", 1)[1]) for s in fake.requests() if s.path.startswith("/masters/")}
+    assert fetched and not fetched & only_private
+    with sqlite3.connect(Path(settings.stores.state_dir) / "masters.sqlite") as db:
+        cached = {row[0] for row in db.execute("SELECT id FROM masters")}
+    assert cached and not cached & only_private
