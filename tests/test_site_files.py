@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -68,16 +69,32 @@ def test_sitemap_robots_and_hashed_assets(site):
     assert bundle.startswith(b"/*!") and f"Chart.js v{CHART_JS.version}".encode() in bundle[:200]
 
 
+def _listed(output: Path) -> dict[str, bool]:
+    """Whether al is on the index, in the site's feed and in the sitemap."""
+    sitemap = output / "sitemap.xml"
+    return {"index": 'href="/u/al/collection/"' in (output / "index.html").read_text(encoding="utf-8"),
+            "feed": "<title>al: " in (output / "feed.xml").read_text(encoding="utf-8"),
+            "sitemap": sitemap.is_file() and "/u/al/collection/" in sitemap.read_text(encoding="utf-8")}
+
+
 def test_unreadable_staged_pages_keep_that_users_published_pages_and_publish_the_others(site):
     settings, _, instance = site
+    settings = settings.with_changes(site_url="https://example.org")
     _quiet_build(settings, instance)
     output = Path(settings.site.output_dir)
+    assert _listed(output) == {"index": True, "feed": True, "sitemap": True}
     mine = {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()}
     (settings.stores.pages_staging / "al" / "entry.json").write_text("{truncated", encoding="utf-8")
     users = Path(settings.stores.users_file)
     users.write_text(users.read_text().replace("name: ob\n", "name: ob\n    display_name: Obi Renamed\n"))
-    summary = publish_site(settings.stores.users(), settings.stores.pages_staging, output)
+    summary = publish_site(settings.stores.users(), settings.stores.pages_staging, output,
+                           site_url="https://example.org")
     assert summary.warnings[0].startswith("user 'al': staged pages unreadable")
+    # Her pages stand, so the index, the feed and the sitemap still lead to them (twice: a listing kept
+    # from a publish that could not read her either).
+    assert _listed(output) == {"index": True, "feed": True, "sitemap": True}
+    publish_site(settings.stores.users(), settings.stores.pages_staging, output, site_url="https://example.org")
+    assert _listed(output) == {"index": True, "feed": True, "sitemap": True}
     assert {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()} == mine
     unlisted = next(p for p in (output / "u").iterdir() if p.name.startswith("ob-"))
     assert "Obi Renamed" in (unlisted / "collection" / "index.html").read_text(encoding="utf-8")
@@ -85,6 +102,22 @@ def test_unreadable_staged_pages_keep_that_users_published_pages_and_publish_the
     job = definitions(settings).resolve_job_def("publish_site")
     assert job.execute_in_process(instance=instance, raise_on_error=False).success
     assert {p.relative_to(output): p.read_bytes() for p in (output / "u" / "al").rglob("*") if p.is_file()} == mine
+
+
+def test_pages_that_cannot_be_written_are_reported_as_such_and_stay_listed(site):
+    settings, _, instance = site
+    _quiet_build(settings, instance)
+    output = Path(settings.site.output_dir)
+    # Her collection's pages change, but her folder in the output cannot take them (here a file stands where
+    # a directory must be; a full disk fails the same way): the output is at fault, not her data.
+    shutil.rmtree(output / "u" / "al" / "collection" / "all")
+    (output / "u" / "al" / "collection" / "all").write_text("in the way", encoding="utf-8")
+    users = Path(settings.stores.users_file)
+    users.write_text(users.read_text().replace("name: al\n", "name: al\n    display_name: Al Renamed\n"))
+    summary = publish_site(settings.stores.users(), settings.stores.pages_staging, output)
+    problem = next(w for w in summary.warnings if "'al'" in w)
+    assert "could not be written to the output" in problem and "unreadable" not in problem
+    assert _listed(output)["index"] and "<title>Al Renamed: " in (output / "feed.xml").read_text(encoding="utf-8")
 
 
 def test_switching_a_user_to_private_removes_their_pages(site):

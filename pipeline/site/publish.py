@@ -11,6 +11,7 @@ assets) is deleted only after the new pages are in place. Only the names a publi
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -89,11 +90,16 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
         try:
             staged = pages.publish(user, directory, in_common(user, taste, public))
         except (OSError, ValueError, KeyError) as exc:
-            problem = (f"user {user.name!r}: staged pages unreadable ({type(exc).__name__}); "
-                       "their published pages are kept")
+            problem = _unpublishable(user, exc, output)
             log.warning(problem)
             summary.warnings.append(problem)
             wanted.update(p for p in (output / "u" / directory).rglob("*") if p.is_file())
+            listing = record.last_listing(user.name)
+            if listing is not None and user.visibility is Visibility.PUBLIC and (output / "u" / directory).is_dir():
+                # Their pages stand, so the index, the feed and the sitemap keep pointing at them.
+                record.list(user.name, listing)
+                entries.append({**listing["entry"], "label": user.label, "page": page_path(user)})
+                followed.append((user.label, directory, listing["newest"]))
             continue
         except LeftOut as out:
             if out.problem:
@@ -103,7 +109,9 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
         summary.drawn += isinstance(staged, StagedUser)
         if user.visibility is Visibility.PUBLIC:
             genres = [name for name, _ in staged.stats.get("counts", {}).get("genres", [])[:3]]
-            entries.append({**staged.entry, "label": user.label, "page": page_path(user), "genres": genres})
+            entry = {**staged.entry, "genres": genres}
+            record.list(user.name, {"entry": entry, "newest": staged.newest})
+            entries.append({**entry, "label": user.label, "page": page_path(user)})
             followed.append((user.label, directory, staged.newest))
     summary.public = len(entries)
     nothing = env.get_template("nothing.html.j2").render(context("../", assets, noindex=True)).encode()
@@ -130,6 +138,20 @@ def _publish(users: list[User], staging: Path, output: Path, base: str, site_url
     record.save()
     summary.files = len(wanted)
     return summary
+
+
+def _unpublishable(user: User, exc: Exception, output: Path) -> str:
+    """One line saying whose pages could not be published this time and why: their staged data could not be
+    read, or the output could not be written (a full disk is not the data's fault)."""
+    where = getattr(exc, "filename", None)
+    written = isinstance(exc, OSError) and (exc.errno in _WRITE_ERRNOS or (
+        isinstance(where, str) and Path(where).is_relative_to(output)))
+    cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    what = "could not be written to the output" if written else "staged pages unreadable"
+    return f"user {user.name!r}: {what} ({cause}); their published pages are kept"
+
+
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
 
 
 def _remove_unwanted(output: Path, wanted: set[Path]) -> None:

@@ -91,7 +91,17 @@ class PublishRecord:
         return files
 
     def keep(self, name: str, key: str, files: dict[str, int]) -> None:
-        self._new[name] = {"key": key, "files": files}
+        self._new[name] = {**self._new.get(name, {}), "key": key, "files": files}
+
+    def list(self, name: str, listing: dict[str, Any]) -> None:
+        """What the index and the site's feed say of the user this time (their entry, their newest records)."""
+        self._new.setdefault(name, {})["listing"] = listing
+
+    def last_listing(self, name: str) -> dict[str, Any] | None:
+        """What the last publish listed of the user, for a publish that cannot read or write their pages."""
+        old = self._old.get(name)
+        listing = old.get("listing") if isinstance(old, dict) else None
+        return listing if isinstance(listing, dict) else None
 
     def save(self) -> None:
         data = json.dumps({"version": VERSION, "output": self.output, "users": self._new}, ensure_ascii=False)
