@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from pipeline.text import legal
 
 
 class ShapeError(ValueError):
@@ -38,7 +39,7 @@ class Folder:
             data.get("count"), int
         ):
             raise ShapeError("folder lacks an integer 'id' or 'count'")
-        return cls(data["id"], str(data.get("name", "")), data["count"])
+        return cls(data["id"], repaired(str(data.get("name", ""))), data["count"])
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,9 @@ class CollectionField:
         if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("name"), str):
             raise ShapeError("field lacks an integer 'id' or a 'name'")
         options = data.get("options") if isinstance(data.get("options"), list) else []
+        # Options repaired like the items' values (rows.py), so the list's filter still finds them.
         return cls(data["id"], data["name"], str(data.get("type") or "textarea"),
-                   tuple(str(o) for o in options if isinstance(o, str)))
+                   tuple(repaired(o) for o in options if isinstance(o, str)))
 
 
 @dataclass(frozen=True)
@@ -153,9 +155,7 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(repaired(v) for v in value if isinstance(v, str) and v)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def repaired(text: str) -> str:
-    """Text UTF-8 can store: a lone UTF-16 surrogate (JSON escapes allow one) becomes U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
+    """Text every published file can hold: a lone UTF-16 surrogate (JSON escapes allow one) or a character
+    XML forbids (a control character in a title) becomes U+FFFD."""
+    return legal(text)

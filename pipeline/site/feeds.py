@@ -2,7 +2,8 @@
 
 Friends follow a collection in any feed reader. Entries come from the staged `releases.json` (newest
 first), each pointing at the release on Discogs; ids are stable URNs derived from the collection's
-folder and the item's instance id, so a reader never shows an item twice.
+folder and the item's instance id, so a reader never shows an item twice. Every feed is well-formed XML
+whatever the data: characters XML forbids are replaced (pipeline.text).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
+
+from pipeline.text import legal
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
@@ -35,9 +38,11 @@ def _urn(*parts: object) -> str:
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
+    # ElementTree writes any character, so one control character (in a display name, say) would make the
+    # whole feed malformed: every text and attribute goes through the one rule for outside text.
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: legal(v) for k, v in attributes.items()})
     if text is not None:
-        element.text = text
+        element.text = legal(text)
     return element
 
 
