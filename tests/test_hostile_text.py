@@ -7,11 +7,15 @@ import csv
 import io
 import json
 import re
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
 from pipeline.build import build, open_instance
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
+from pipeline.site import card
 from pipeline.site.feeds import site_feed, user_feed
 from tests.conftest import register, settings_for
 
@@ -87,3 +91,21 @@ def test_feeds_are_well_formed_whatever_the_text_they_are_given():
     assert _titles(everyone) == ["Nu\ufffdll: A\ufffdB – T\ufffd\ufffd\ufffd"]
     summary = mine_root.find(f"{ATOM}entry/{ATOM}summary").text
     assert summary == "1999 · Vinyl\ufffd · L\ufffd"
+
+
+def test_a_card_with_a_20000_character_genre_is_drawn_at_once_and_its_text_stays_in_its_place():
+    genre = ("Electronic Dance Music " * 1000)[:20_000]
+    stats = {"totals": {"items": 12, "earliest_year": 1970, "latest_year": 2020},
+             "counts": {"genres": [(genre, 12), ("Rock", 3)], "artists": [("Someone", 4)]}}
+    started = time.monotonic()
+    drawn = card.draw_card("Al", stats)
+    assert time.monotonic() - started < 5  # generous: one character at a time took 36 s
+    with Image.open(io.BytesIO(drawn)) as image:
+        pixels = image.convert("RGB").load()
+        # The genre's name ends before its bar (from x=300), the description before the sleeves (x=760).
+        for columns, rows in ((range(291, 300), range(260, 292)), (range(731, 760), range(185, 215))):
+            assert {pixels[x, y] for x in columns for y in rows} == {card.BACKGROUND}
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    cut = card._fit(draw, genre, card._font(24), 230)
+    assert cut.endswith("…") and genre.startswith(cut[:-1]) and draw.textlength(cut, font=card._font(24)) <= 230
+    assert draw.textlength(genre[:len(cut)] + "…", font=card._font(24)) > 230  # nothing shorter than needed

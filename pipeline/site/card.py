@@ -43,12 +43,21 @@ def _colour(seed: str, lightness: float, saturation: float) -> tuple[int, int, i
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
-    """`text`, cut with an ellipsis where it would run past `width` pixels."""
+    """`text`, cut with an ellipsis where it would run past `width` pixels.
+
+    The longest prefix that fits is found by halving (about 15 measurements for 20,000 characters): a
+    character at a time measured a long hostile genre once per character, 36 s for one card.
+    """
     if draw.textlength(text, font=font) <= width:
         return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    fits, too_long = 0, len(text)  # the prefix of `fits` characters fits with its ellipsis; `too_long` does not
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if draw.textlength(text[:middle] + "…", font=font) <= width:
+            fits = middle
+        else:
+            too_long = middle
+    return text[:fits].rstrip() + "…"
 
 
 def draw_card(label: str, stats: dict[str, Any]) -> bytes:
