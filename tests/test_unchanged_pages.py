@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 
 from pipeline.build import build
+from pipeline.defs import definitions
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from pipeline.instance import open_instance
 from pipeline.registry import load_users
@@ -148,3 +149,36 @@ def test_what_collectors_share_matches_a_set_computation_on_random_collections()
         for me, ids in wants.items():
             owners = {r: [n for n in tables if n != me and r in releases[n]] for r in set(ids)}
             assert taste["wanted"][me] == {str(r): said(n) for r, n in owners.items() if n}, (seed, me)
+
+
+def test_a_collector_made_private_is_neither_named_nor_counted_when_the_site_alone_is_published(tmp_path):
+    names = [f"n{i}" for i in range(1, 10)]
+    world = generate_world(",".join(f"{n}:10" for n in names), catalog_size=40)
+    popular = world.items("n1")[0]  # a record every one of them owns: a page names six and counts the rest
+    for number, name in enumerate(names[1:], start=1):
+        world.add_items(name, [{**popular, "instance_id": 8_000_000 + number}])
+    register(tmp_path, "users:\n" + "".join(f"  - name: {n}\n    discogs_username: {n}\n    visibility: public\n"
+                                            for n in names), {n: n for n in names})
+    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+        settings = settings_for(tmp_path, fake)
+        instance = open_instance(tmp_path / "dagster")
+        assert build(settings, instance=instance, report=lambda _: None)[1]
+    # n9 goes private; the operator publishes with site_index alone (the README's recipe for one user).
+    registry = tmp_path / "users.yaml"
+    registry.write_text(registry.read_text().replace("n9\n    visibility: public", "n9\n    visibility: private"))
+    job = definitions(settings).resolve_job_def("publish_site")
+    assert job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey("site_index")]).success
+    output = Path(settings.site.output_dir)
+    owners: dict[int, set[str]] = {}
+    for name in names[:-1]:
+        for item in world.items(name):
+            owners.setdefault(item["id"], set()).add(name)
+    counted = 0
+    for name in names[:-1]:
+        friends = json.loads((output / "u" / name / "collection" / "friends.json").read_text())
+        for release, said in friends["same"].items():
+            others = owners[int(release)] - {name}
+            assert {label for label, _ in said["names"]} <= others, (name, release)
+            assert len(said["names"]) + said["more"] == len(others), (name, release, said, others)
+            counted += said["more"] > 0
+    assert counted, "no release is owned by more collectors than a page names: the test shows nothing"

@@ -24,33 +24,41 @@ def shared_taste(context: dg.AssetExecutionContext, stores: StateStores) -> dg.M
     """What public collectors have in common: who else owns each release (or its master), who owns what each
     one wants, each one's closest collectors. From their staged (published) data with Polars; no request.
     Computed again only when what it is computed from changed (see `taste_inputs`)."""
+    taste, computed = current_taste(stores, context.log)
+    path = taste_path(stores)
+    shared = sum(len(f["same"]) for f in taste["friends"].values())
+    return dg.MaterializeResult(metadata={"collectors": len(taste["friends"]), "releases_owned_by_another": shared,
+                                          "pairs": sum(len(p) for p in taste["pairs"].values()),
+                                          "computed": computed, "path": dg.MetadataValue.path(str(path))})
+
+
+def current_taste(stores: StateStores, log) -> tuple[dict, bool]:
+    """(what public collectors have in common now, whether it was computed afresh): the stored comparison when
+    it was made from exactly the collectors and data public now, else computed again and stored. Whoever
+    publishes uses this, so a collector made private since is never named nor counted ("and 1 more")."""
     path = taste_path(stores)
     public = [u for u in stores.users() if u.visibility is Visibility.PUBLIC]  # no one else takes part
     inputs = taste_inputs(stores.pages_staging, public)
     previous = _read_json(path)
     if inputs and previous and previous.get("inputs") == inputs:
-        taste, computed = previous, False
-    else:
-        tables, wants = {}, {}
-        for user in public:
-            try:
-                found = read_taste(stores.pages_staging, user.name)
-            except (OSError, ValueError, KeyError) as exc:  # publishing keeps their pages and says so too
-                context.log.warning(f"user {user.name!r}: staged data unreadable ({type(exc).__name__}); "
-                                    "left out of what collectors have in common")
-                continue
-            if found is None or found[0] != user.publish.key:
-                continue  # nothing staged, or staged under other choices: their pages are not published either
-            tables[user.name] = found[1]
-            if user.publish.wantlist:
-                wants[user.name] = found[2]
-        taste, computed = {**compute_taste(tables, wants), "inputs": inputs}, True
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps(taste, ensure_ascii=False).encode())
-    shared = sum(len(f["same"]) for f in taste["friends"].values())
-    return dg.MaterializeResult(metadata={"collectors": len(taste["friends"]), "releases_owned_by_another": shared,
-                                          "pairs": sum(len(p) for p in taste["pairs"].values()),
-                                          "computed": computed, "path": dg.MetadataValue.path(str(path))})
+        return previous, False
+    tables, wants = {}, {}
+    for user in public:
+        try:
+            found = read_taste(stores.pages_staging, user.name)
+        except (OSError, ValueError, KeyError) as exc:  # publishing keeps their pages and says so too
+            log.warning(f"user {user.name!r}: staged data unreadable ({type(exc).__name__}); "
+                        "left out of what collectors have in common")
+            continue
+        if found is None or found[0] != user.publish.key:
+            continue  # nothing staged, or staged under other choices: their pages are not published either
+        tables[user.name] = found[1]
+        if user.publish.wantlist:
+            wants[user.name] = found[2]
+    taste = {**compute_taste(tables, wants), "inputs": inputs}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, json.dumps(taste, ensure_ascii=False).encode())
+    return taste, True
 
 
 def _read_json(path: Path) -> dict | None:
@@ -90,7 +98,7 @@ def site_index(context: dg.AssetExecutionContext, stores: StateStores, site: Sit
     """
     users = stores.users()
     forget_users(stores.state, context.instance, set(published_names(users)))
-    taste = json.loads(taste_path(stores).read_text(encoding="utf-8")) if taste_path(stores).is_file() else None
+    taste, _ = current_taste(stores, context.log)  # never a comparison older than the registry
     summary = publish_site(users, stores.pages_staging, Path(site.output_dir), site.base_path, site.site_url,
                            keep=stores.protected_paths(), taste=taste)
     for warning in summary.warnings:
