@@ -9,6 +9,10 @@ Rows come from the API (`source` 'api', `fetched_at` the answer's time) or from 
 (`source` 'dump', `fetched_at` the dump's date; see `pipeline.dump`). Whatever filled a row, it is
 used; a dump row past its TTL is refreshed through the API only while no newer dump is waiting to be
 imported, since importing that one costs no requests at all.
+
+The dump's rows are everybody's; the API's (404s included) tell which masters some collector holds
+and when their run asked. `write_fetched`, `drop_fetched` and `merge_fetched` let the sealed state
+(`pipeline.state_seal`) carry the latter while the plain file keeps the former.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import json
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +56,8 @@ CREATE TABLE IF NOT EXISTS dumps (
 
 
 CACHE_FILE = "masters.sqlite"
+_COLUMNS = "id, found, title, year, genres, styles, main_release, fetched_at, source"
+_FETCHED = "source != 'dump'"  # the API's answers, remembered 404s included: what collectors asked for
 
 
 def cache_path(state: Path) -> Path:
@@ -167,3 +174,45 @@ class MasterCache:
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM masters").fetchone()[0]
+
+    def write_fetched(self, target: Path) -> int:
+        """Copy every row the API answered into a new master cache at `target`; returns how many."""
+        with closing(sqlite3.connect(target)) as db:
+            db.executescript(_SCHEMA)
+        with self._attached(target):
+            return self._db.execute(f"INSERT INTO other.masters ({_COLUMNS}) SELECT {_COLUMNS} FROM main.masters "
+                                    f"WHERE {_FETCHED}").rowcount
+
+    def drop_fetched(self, written: Path) -> int:
+        """Delete the rows `write_fetched` copied to `written` (those still as they were: one answered again
+        meanwhile stays), then rebuild the file so that nothing of any deleted or replaced row lingers in its
+        free pages; returns how many went."""
+        with self._attached(written):
+            dropped = self._db.execute(
+                "DELETE FROM main.masters WHERE EXISTS (SELECT 1 FROM other.masters o WHERE o.id = main.masters.id "
+                "AND o.fetched_at = main.masters.fetched_at AND o.source = main.masters.source)").rowcount
+        # SQLite builds with SECURE_DELETE (Debian's) zero a deleted row, others leave it in free space, and
+        # any build keeps some deleted ids as dividers inside the table's tree: only a rebuild drops them all.
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file itself, not only its journal, is clean
+        return dropped
+
+    def merge_fetched(self, written: Path) -> int:
+        """Take back the API's rows from a cache `write_fetched` made, one master at a time: a row replaces
+        only an older answer for its master (as the dump merge keeps newer ones), and a row there marked as
+        the dump's is ignored, so that file can never stand in for the dump's data; returns how many."""
+        with self._attached(written):
+            return self._db.execute(
+                f"INSERT OR REPLACE INTO main.masters ({_COLUMNS}) SELECT {_COLUMNS} FROM other.masters o "
+                f"WHERE o.source != 'dump' AND NOT EXISTS (SELECT 1 FROM main.masters m WHERE m.id = o.id "
+                "AND m.fetched_at >= o.fetched_at)").rowcount
+
+    @contextmanager
+    def _attached(self, other: Path) -> Iterator[None]:
+        """`other` attached as `other`, the statements inside in one transaction."""
+        self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+        try:
+            with self._db:
+                yield
+        finally:
+            self._db.execute("DETACH DATABASE other")
