@@ -17,7 +17,8 @@ from pipeline.defs import definitions
 from pipeline.defs.resources import PipelineSettings
 from pipeline.defs.users.partitions import sync_user_partitions
 from pipeline.errors import ConfigError
-from pipeline.instance import OWNER_TAG, open_instance, this_process
+from pipeline.instance import OWNER_TAG, instance_lock, open_instance, this_process
+from pipeline.quick_refresh import record_unchanged
 from pipeline.registry import Visibility, find_user
 from pipeline.site.output_guard import check_output_dir
 from pipeline.state_prune import forget_users
@@ -71,8 +72,10 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
         report(f"{skipped} private user{'s are' if skipped > 1 else ' is'} not built (nothing fetched or published)")
     instance = instance or open_instance(stores.dagster_home)
     keep = {u.name for u in users if u.visibility is not Visibility.PRIVATE}
-    forget_users(stores.state, instance, keep)
-    sync_user_partitions(instance, users)
+    # Two builds on a fresh state would both add the same partitions (a UNIQUE constraint's trace for one).
+    with instance_lock(instance.root_directory):
+        forget_users(stores.state, instance, keep)
+        sync_user_partitions(instance, users)
     def done(outcome: UserOutcome) -> None:
         if outcome.ok:
             progress.report(outcome.name, "done", 1, 1)
@@ -84,6 +87,7 @@ def build(settings: PipelineSettings, only: list[str] | None = None, *, instance
     # (`--user`) always gets their run, as an operator asking for it expects.
     outcomes = refresh_users(settings, names, instance, jobs=jobs, log_level=dagster_log_level,
                              done=done, report=report, quick=not only)
+    record_unchanged(instance, outcomes)
     publish = definitions(settings).resolve_job_def("publish_site")
     site = publish.execute_in_process(instance=instance, raise_on_error=False,
                                       run_config=console_log(dagster_log_level), tags={OWNER_TAG: this_process()})

@@ -7,7 +7,9 @@ user who publishes nothing optional: a full reconciliation not due, every master
 fresh, the enriched table's fingerprint equal to the one their stats and staged pages were made from,
 and the newest page of their collection (the one request any refresh costs) holding the same count
 and the same items. Then only the sync time moves (state, stats, staged pages), and an
-`AssetObservation` on their `collection` partition records the check in the Dagster UI.
+observation on the `collection` asset counts, per build, the collectors checked this way
+(`record_unchanged`). It names nobody and sits on no user's partition: Dagster's own storages cannot
+delete one partition's events, so an observation per user would outlive a collector who went private.
 
 Anything else, or any doubt, goes to the usual run; the page just read is handed to it, so a changed
 collection is not asked for twice.
@@ -32,6 +34,8 @@ from pipeline.registry import Publishing, Visibility
 from pipeline.site.staging import DEFAULT_CHOICES, FINGERPRINT, restage_sync_time
 from pipeline.stats import enriched
 from pipeline.sync import PER_PAGE, rows_by_instance
+
+UNCHANGED = "unchanged (no run)"
 
 
 def refresh_if_unchanged(settings: PipelineSettings, instance: dg.DagsterInstance, name: str,
@@ -81,15 +85,25 @@ def refresh_if_unchanged(settings: PipelineSettings, instance: dg.DagsterInstanc
     write_atomically(stores.stats_json(name), json.dumps(stats, ensure_ascii=False).encode())
     if not restage_sync_time(name, stats, current, stores.pages_staging, DEFAULT_CHOICES):
         return None  # restaged meanwhile by a run of theirs: that run's pages stand
-    instance.report_runless_asset_event(dg.AssetObservation(
-        asset_key="collection", partition=name,
-        metadata={"unchanged": True, "items": previous.height, "requests": requests,
-                  "seconds_waited_on_rate_limit": round(waited, 2), "checked_by": "discogs-site build (no run)"}))
     return {"collection.items": previous.height, "collection.added": 0, "collection.removed": 0,
-            "collection.requests": requests, "collection.mode": "unchanged (no run)",
+            "collection.requests": requests, "collection.mode": UNCHANGED,
+            "collection.seconds_waited_on_rate_limit": round(waited, 2),
             "master_enrichment.requests": 0, "master_enrichment.masters_wanted": len({m for m in ids if m > 0}),
             "master_enrichment.masters_fetched": 0,
             "master_enrichment.coverage": stats["totals"]["enrichment_coverage"]}
+
+
+def record_unchanged(instance: dg.DagsterInstance, outcomes: list) -> None:
+    """One observation on `collection` saying how many collectors were found unchanged without a run, and
+    what that cost; nothing when there were none."""
+    quick = [o for o in outcomes if o.ok and o.metadata.get("collection.mode") == UNCHANGED]
+    if quick:
+        instance.report_runless_asset_event(dg.AssetObservation(asset_key="collection", metadata={
+            "unchanged_collectors": len(quick),
+            "requests": sum(int(o.metadata.get("collection.requests", 0)) for o in quick),
+            "seconds_waited_on_rate_limit": round(sum(
+                float(o.metadata.get("collection.seconds_waited_on_rate_limit", 0)) for o in quick), 2),
+            "checked_by": "discogs-site build (no run)"}))
 
 
 def _same(previous, skipped: set[int], page: CollectionPage, user: str) -> bool:

@@ -34,11 +34,11 @@ def test_unchanged_users_cost_one_request_and_no_run_and_a_changed_one_is_not_as
     assert published and all(o.ok for o in outcomes)
     assert _runs(instance) == runs + 1, "only the changed collector ran"
     assert fake.count("/users/alice/") == 1 and fake.count("/users/obi/collection/") == 1
-    # Alice's pages say she was synced just now; the check is on her partition in Dagster.
+    # Alice's pages say she was synced just now; Dagster counts the collectors checked without a run.
     assert _synced(settings, "al") > before
-    seen = instance.fetch_observations(dg.AssetRecordsFilter(asset_key=dg.AssetKey("collection"),
-                                                             asset_partitions=["al"]), limit=1).records
-    assert seen and seen[0].asset_observation.metadata["unchanged"].value is True
+    seen = instance.fetch_observations(dg.AssetKey("collection"), limit=1).records
+    assert seen and seen[0].asset_observation.metadata["unchanged_collectors"].value == 1
+    assert seen[0].asset_observation.partition is None
     staged = Path(settings.stores.pages_staging) / "ob" / "collection" / "releases.json"  # ob is unlisted
     published_ids = {row[0] for row in json.loads(staged.read_text())["rows"]}
     assert {i["instance_id"] for i in new} <= published_ids
@@ -60,3 +60,25 @@ def test_a_due_reconciliation_a_publishing_choice_or_a_rebuild_on_demand_still_r
     runs = _runs(instance)
     build(settings, ["al"], instance=instance, report=lambda _: None)
     assert _runs(instance) == runs + 1  # one person rebuilt on demand: their run, as asked
+
+
+def test_a_collector_made_private_leaves_no_observation_in_dagster(site):
+    settings, _, instance = site
+    for _ in range(2):  # the second build finds al unchanged: an observation without a run
+        outcomes, _ = build(settings, instance=instance, report=lambda _: None)
+        assert all(o.ok for o in outcomes)
+
+    def observed() -> list:
+        return instance.fetch_observations(dg.AssetRecordsFilter(asset_key=dg.AssetKey("collection"),
+                                                                 asset_partitions=["al"]), limit=10).records
+
+    # The second build recorded al's check without a run: on no partition of hers (Dagster's storages cannot
+    # delete one partition's events, so nothing of it could be forgotten).
+    assert instance.fetch_observations(dg.AssetKey("collection"), limit=1).records and not observed()
+    users = Path(settings.stores.users_file)
+    users.write_text(users.read_text().replace("discogs_username: alice\n    visibility: public",
+                                               "discogs_username: alice\n    visibility: private"))
+    build(settings, instance=instance, report=lambda _: None)
+    assert not observed()
+    assert not instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey("collection"), asset_partitions=["al"]), limit=10).records
