@@ -132,3 +132,37 @@ def test_a_lone_surrogate_is_repaired_not_fatal(client_for, world):
     assert result.table.height == ITEMS and result.warnings == []
     assert "Broken \ufffd title" in result.table["title"].to_list()
     result.table.write_parquet(io.BytesIO())  # storable as it is
+
+
+def _folder_counts(world) -> dict[int, int]:
+    counts: dict[int, int] = {0: len(world.items("alice"))}
+    for item in world.items("alice"):
+        counts[item["folder_id"]] = counts.get(item["folder_id"], 0) + 1
+    return counts
+
+
+def test_a_move_or_an_old_dated_addition_with_a_removal_is_settled_by_the_folder_counts(client_for, fake, world):
+    """Neither changes the newest page nor the count; where the folders' counts are fetched anyway (an owner
+    who publishes folders or keeps some private), a folder whose count differs from its rows sends the
+    refresh to a full pass at once instead of the next daily one."""
+    client = client_for()
+    first = _sync(client)
+    oldest = sorted(world.items("alice"), key=lambda i: i["date_added"])
+    moved, gone = oldest[0], oldest[1]
+    elsewhere = next(f for f in _folder_counts(world) if f not in (0, moved["folder_id"]))
+    world.update_item("alice", moved["instance_id"], folder_id=elsewhere)
+    # An addition dated long ago (on no page a refresh reads) and a removal, in different folders.
+    added = {**oldest[2], "instance_id": 777_000_001, "folder_id": elsewhere}
+    world.add_items("alice", [added])
+    assert gone["folder_id"] != elsewhere
+    world.remove_items("alice", {gone["instance_id"]})
+    refresh = sync_collection(client, "alice", "alice", first.table, first.state,
+                              folder_counts=_folder_counts(world))
+    assert refresh.mode == "full"
+    table = refresh.table
+    assert set(table["instance_id"].to_list()) == _truth(world)
+    assert table.filter(table["instance_id"] == moved["instance_id"])["folder_id"].item() == elsewhere
+    # Nothing moved since: the next refresh is the newest page alone.
+    fake.reset_log()
+    again = sync_collection(client, "alice", "alice", refresh.table, refresh.state, folder_counts=_folder_counts(world))
+    assert again.mode == "incremental" and fake.count() == 1
