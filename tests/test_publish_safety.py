@@ -83,17 +83,6 @@ def test_the_output_directory_is_written_in_place_and_foreign_files_in_it_surviv
     assert [p.name for p in (output / "u").iterdir() if p.is_dir()] == ["al"]
 
 
-def test_a_site_published_before_the_marker_existed_is_adopted(site):
-    settings, _, instance = site
-    output = Path(settings.site.output_dir)
-    for name in ("index.html", "404.html", "robots.txt", "sitemap.xml"):
-        (output / name).parent.mkdir(parents=True, exist_ok=True)
-        (output / name).write_text("old")
-    (output / "u" / "al").mkdir(parents=True)
-    assert build(settings, instance=instance, report=lambda _: None)[1]
-    assert (output / MARKER).is_file() and (output / "index.html").read_text() != "old"
-
-
 def test_renders_and_publishes_side_by_side_never_drop_or_fail_a_user(site):
     settings, _, instance = site
     assert build(settings, instance=instance, report=lambda _: None)[1]
