@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,20 @@ def settings_for(root: Path, fake: FakeDiscogs, **changes: str) -> PipelineSetti
                                    state_dir=str(root / "state"), output_dir=str(root / "output"),
                                    api_url=fake.url, rate_limit=f"{fake.window.limit}/{fake.window.window:g}",
                                    **changes)
+
+
+@contextmanager
+def built_site(root: Path, world, users_yaml: str, accounts: dict[str, str]):
+    """`world` registered as `users_yaml` under `root`, served by a fast fake API and built once, every user
+    ok: yields (world, fake, settings, instance)."""
+    from pipeline.build import build
+    register(root, users_yaml, accounts)
+    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+        settings = settings_for(root, fake)
+        instance = open_instance(root / "dagster")
+        outcomes, published = build(settings, instance=instance, report=lambda _: None)
+        assert published and all(o.ok for o in outcomes), [o.error for o in outcomes]
+        yield world, fake, settings, instance
 
 
 CLI = [sys.executable, "-m", "pipeline.cli"]

@@ -84,7 +84,7 @@ CASES = {
     "truncated vault": (truncate_vault, ["disconnect", "al"], ["vault.json"]),
     "vault not JSON": (vault(b"\x00\x01 binary"), ["disconnect", "al"], ["vault.json"]),
     "vault of the wrong shape": (vault(b"[1, 2, 3]"), ["disconnect", "al"], ["vault.json"]),
-    "connect an unknown user": (None, ["connect", "zed", "--personal-token"], ["'zed'", "al"]),
+    "connect an unknown user": (None, ["connect", "zed", "--personal-token"], ["'zed'", "users validate"]),
     "disconnect an unknown user": (None, ["disconnect", "zed"], ["'zed'"]),
     "build an unknown user": (None, ["build", "--user", "zed"], ["'zed'", "users.yaml"]),
     "bad rate limit": (setenv("DISCOGS_RATE_LIMIT", "fast"), ["build"], ["DISCOGS_RATE_LIMIT='fast'"]),

@@ -17,10 +17,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.build import build, open_instance
+from pipeline.build import build
 from pipeline.definitions import definitions
-from pipeline.fakes.discogs import FakeDiscogs, generate_world
-from tests.conftest import register, settings_for
+from pipeline.fakes.discogs import generate_world
+from tests.conftest import built_site
 
 USERS = """users:
   - name: al
@@ -36,14 +36,8 @@ NOTES = 3
 
 @pytest.fixture
 def built(tmp_path):
-    world = generate_world("alice:230", catalog_size=600)
-    register(tmp_path, USERS, {"al": "alice"})
-    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
-        settings = settings_for(tmp_path, fake)
-        instance = open_instance(tmp_path / "dagster")
-        outcomes, published = build(settings, instance=instance, report=lambda _: None)
-        assert published and all(o.ok for o in outcomes), [o.error for o in outcomes]
-        yield world, fake, settings, instance
+    with built_site(tmp_path, generate_world("alice:230", catalog_size=600), USERS, {"al": "alice"}) as site:
+        yield site
 
 
 def _published_text(settings) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -130,11 +131,13 @@ def test_demo_runs_end_to_end_and_keeps_its_runs_where_it_says(tmp_path):
     done = run("demo", "--no-serve", "--output", str(site), "--home", str(home), timeout=300,
                env={"DAGSTER_HOME": str(operators)})
     assert done.returncode == 0, done.stderr
-    assert re.search(r"vera\s+public\s+1500", done.stdout)
+    # The summary (often a public log) counts what the site shows: vera keeps a folder private.
+    shown = json.loads((site / "u" / "vera" / "collection" / "stats.json").read_text())["totals"]["items"]
+    assert shown < 1500 and re.search(rf"vera\s+public\s+{shown}\s", done.stdout)
     # A 429 under a loaded machine is retried, never fatal: every user is built (exit 0 says so).
     assert re.search(r"The fake API served \d+ requests in \d+ s and answered \d+ with 429", done.stdout)
     assert re.search(r"Masters dump of \d{4}-\d\d-01: [\d,]+ masters imported", done.stdout)
-    vera = re.search(r"vera\s+public\s+1500\s+\d+\s+(\d+)\s+(\d+)\s+(\d+)", done.stdout)
+    vera = re.search(rf"vera\s+public\s+{shown}\s+\d+\s+(\d+)\s+(\d+)\s+(\d+)", done.stdout)
     assert int(vera[1]) > int(vera[2]) > 0, "most masters from the dump, the newer ones through the API"
     assert int(vera[3]) == 0, "the first user built finds no master fetched for anyone before"
     # sam shares masters with vera: those vera's run fetched cost sam no request (the shared cache).

@@ -22,7 +22,7 @@ from pipeline.build import build, open_instance
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from pipeline.fakes.discogs.generator import GRADES
 from tests.browser import serve, settled
-from tests.conftest import register, settings_for
+from tests.conftest import built_site, register, settings_for
 
 USERS = """users:
   - name: al
@@ -45,13 +45,8 @@ CONDITIONS = {1: "field:Media Condition", 2: "field:Sleeve Condition"}
 @pytest.fixture
 def built(tmp_path):
     world = generate_world("alice:230,obi:120", catalog_size=600)
-    register(tmp_path, USERS, {"al": "alice", "ob": "obi"})
-    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
-        settings = settings_for(tmp_path, fake)
-        instance = open_instance(tmp_path / "dagster")
-        outcomes, published = build(settings, instance=instance, report=lambda _: None)
-        assert published and all(o.ok for o in outcomes), [o.error for o in outcomes]
-        yield world, fake, settings, instance
+    with built_site(tmp_path, world, USERS, {"al": "alice", "ob": "obi"}) as site:
+        yield site
 
 
 def _files(root: Path) -> dict[Path, bytes]:
