@@ -68,25 +68,34 @@ def reap_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     return reaped
 
 
+def instance_lock(home: Path | str) -> FileLock:
+    """The lock under which the processes sharing a Dagster home take turns to set it up: creating its storage
+    and the pool's slots, reaping, bringing the users' partitions in line (each would otherwise race)."""
+    return FileLock(Path(home) / ".pools.lock")
+
+
 def open_instance(home: Path | None = None, *, read_only: bool = False) -> dg.DagsterInstance | None:
     """The Dagster instance under DAGSTER_HOME (default `<state>/dagster`), created on first use.
 
     With `read_only`, nothing is created or changed: None when there is no instance yet. Otherwise
-    the `discogs_api` pool's slots are created once and under a lock (two runs starting at once would
-    each add one), and the runs of dead builds are reaped.
+    the `discogs_api` pool's slots are created once (two runs starting at once would each add one), and
+    the runs of dead builds are reaped. Dagster's storage is opened, and on first use created, under the
+    same lock, so that processes opening a fresh home at once take turns.
     """
     home = Path(home or config.dagster_home()).resolve()
     if read_only and not (home / "dagster.yaml").exists():
         return None
     if not read_only:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not (home / "dagster.yaml").exists():
+    # Dagster creates its SQLite tables when an instance is first opened, with no guard against another
+    # process doing the same: two builds on a fresh state crashed one with "table runs already exists".
+    with instance_lock(home):
+        if not read_only and not (home / "dagster.yaml").exists():
             (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
-    config.export("DAGSTER_HOME", str(home))
-    instance = dg.DagsterInstance.get()
-    if read_only:
-        return instance
-    with FileLock(home / ".pools.lock"):
+        config.export("DAGSTER_HOME", str(home))
+        instance = dg.DagsterInstance.get()
+        if read_only:
+            return instance
         if POOL not in instance.event_log_storage.get_concurrency_keys():
             instance.event_log_storage.initialize_concurrency_limit_to_default(POOL)
         reap_orphaned_runs(instance)

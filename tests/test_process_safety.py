@@ -110,3 +110,21 @@ def test_sigterm_stops_a_build_like_ctrl_c_and_leaves_no_process(slow_build):
     assert later == 0, f"{later} Discogs requests after the build stopped"
     started = {s.user for s in fake.requests("/users/")}
     assert len(started) <= 4, f"users started after SIGTERM: {sorted(started)}"
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_builds_started_at_once_on_a_fresh_state_all_succeed(tmp_path, trial):
+    """Dagster creates its storage when a fresh home is first opened, and each build adds the users' partitions;
+    builds doing so at once take turns (three, not two: two collide only now and then)."""
+    world = generate_world("alice:5,obi:5", catalog_size=50)
+    register(tmp_path, "users:\n  - name: al\n    discogs_username: alice\n    visibility: public\n"
+                       "  - name: ob\n    discogs_username: obi\n    visibility: public\n",
+             {"al": "alice", "ob": "obi"})
+    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+        env = cli_env(settings_for(tmp_path, fake), tmp_path / "dagster")
+        builds = [subprocess.Popen([*CLI, "build", "--jobs", "1"], env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        answers = [(*build.communicate(timeout=180), build.returncode) for build in builds]
+    for out, error, code in answers:
+        assert "Traceback" not in error + out, error
+        assert code == 0, error
