@@ -1,5 +1,5 @@
-"""Faults the fake Discogs API injects on demand: 5xx bursts, 429 storms, slow answers, dropped
-connections, malformed JSON and masters that 404."""
+"""Faults the fake Discogs API injects on demand: 5xx bursts, 429 storms, slow answers, trickled bodies,
+dropped connections, malformed JSON and masters that 404."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("error", "ratelimit", "slow", "drop", "malformed", "notfound")
+KINDS = ("error", "ratelimit", "slow", "trickle", "drop", "malformed", "notfound")
 
 
 @dataclass
@@ -16,8 +16,9 @@ class Fault:
     """Affects the next `count` requests whose path matches `path` (a regex), after skipping `after`.
 
     kind: error (answer `status`, 5xx), ratelimit (429, with `retry_after` when set), slow (wait
-    `delay` seconds before answering), drop (close the connection without an answer), malformed (a
-    truncated JSON body with status 200), notfound (404, as for a deleted master).
+    `delay` seconds before answering), trickle (the headers at once, then the body in small pieces spread
+    over `delay` seconds, so that no single read waits long), drop (close the connection without an
+    answer), malformed (a truncated JSON body with status 200), notfound (404, as for a deleted master).
     """
 
     kind: str

@@ -28,6 +28,7 @@ from pipeline.fakes.discogs.oauth_server import OAuthServer
 from pipeline.fakes.discogs.world import World
 
 TOO_FAST = "You are making requests too quickly."
+TRICKLE_PIECES = 100  # a trickled body goes out in this many writes
 UNAUTHENTICATED_SHARE = 25 / 60  # Discogs: 25 unauthenticated vs 60 authenticated requests per minute
 
 
@@ -244,18 +245,20 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
             fake.record(Served(arrived, method, path, parts.query, answer.status, user, client,
                                self.headers.get("User-Agent", "")))
             malformed = bool(fault and fault.kind == "malformed")
-            self._send(answer, malformed=malformed)
+            trickle = fault.delay if fault and fault.kind == "trickle" else 0.0
+            self._send(answer, malformed=malformed, trickle=trickle)
 
-        def _send(self, answer: Answer, malformed: bool = False) -> None:
+        def _send(self, answer: Answer, malformed: bool = False, trickle: float = 0.0) -> None:
             if isinstance(answer.body, str):
                 payload, kind = answer.body.encode(), "application/x-www-form-urlencoded"
             else:
                 payload, kind = _json_bytes(answer.body), "application/json"
             if malformed:
                 payload = payload[: max(1, len(payload) // 2)]
-            self._send_raw(answer.status, answer.headers, payload, kind)
+            self._send_raw(answer.status, answer.headers, payload, kind, trickle)
 
-        def _send_raw(self, status: int, headers: dict[str, str], payload: bytes, kind: str) -> None:
+        def _send_raw(self, status: int, headers: dict[str, str], payload: bytes, kind: str,
+                      trickle: float = 0.0) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
@@ -263,9 +266,20 @@ def _handler_for(fake: FakeDiscogs) -> type[BaseHTTPRequestHandler]:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                if trickle:
+                    self._trickle(payload, trickle)
+                else:
+                    self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (a timeout under a slow fault)
+
+        def _trickle(self, payload: bytes, seconds: float) -> None:
+            """The body in TRICKLE_PIECES writes spread over `seconds`: each piece leaves at once (wfile is
+            unbuffered), so a client's every read is short however long the whole body takes."""
+            piece = max(1, -(-len(payload) // TRICKLE_PIECES))
+            for start in range(0, len(payload), piece):
+                self.wfile.write(payload[start:start + piece])
+                time.sleep(seconds * piece / len(payload))
 
     return Handler
 
