@@ -39,6 +39,8 @@ def preflight(settings: PipelineSettings) -> None:
         config.parse_rate_limit(settings.discogs.rate_limit)
     config.rate_limit()
     config.timeout_seconds()
+    config.request_deadline_seconds()
+    config.retry_budget_seconds()
     settings.stores.users()
     Vault.open(settings.stores.vault_file)  # a missing or wrong DISCOGS_SITE_KEY, an altered or unreadable vault
     output = check_output_dir(settings.site.output_dir, keep=settings.stores.protected_paths())

@@ -59,7 +59,13 @@ class Environment(BaseSettings):
                                description="where people approve access (default: Discogs', or the fake's)")
     rate_limit: str = Field(DEFAULT_RATE_LIMIT, validation_alias="DISCOGS_RATE_LIMIT",
                             description="requests/seconds the client allows itself")
-    timeout: str = Field("30", validation_alias="DISCOGS_TIMEOUT", description="seconds per HTTP call")
+    timeout: str = Field("30", validation_alias="DISCOGS_TIMEOUT",
+                         description="seconds one read of an answer may wait (the socket timeout)")
+    request_deadline: str = Field("120", validation_alias="DISCOGS_REQUEST_DEADLINE",
+                                  description="seconds one HTTP call may take in all, its body included")
+    retry_budget: str = Field("600", validation_alias="DISCOGS_RETRY_BUDGET",
+                              description="seconds one client may sleep before retries (Retry-After, backoff), "
+                                          "summed over all its requests")
     build_jobs: str = Field("", validation_alias="DISCOGS_SITE_JOBS",
                             description="users `build` refreshes at once (default: the CPU count, at most 4)")
     consumer_key: str = Field("", validation_alias="DISCOGS_CONSUMER_KEY", repr=False)
@@ -186,15 +192,30 @@ def build_jobs() -> int:
     return int(text)
 
 
-def timeout_seconds() -> float:
-    text = environment().timeout
+def _seconds(name: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = -1
-    if value <= 0:
-        raise ConfigError(f"DISCOGS_TIMEOUT={text!r} is not a positive number of seconds")
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}={text!r} is not a positive number of seconds")
     return value
+
+
+def timeout_seconds() -> float:
+    """How long one read of an answer may wait (`DISCOGS_TIMEOUT`): the socket's timeout."""
+    return _seconds("DISCOGS_TIMEOUT", environment().timeout)
+
+
+def request_deadline_seconds() -> float:
+    """How long one HTTP call may take in all (`DISCOGS_REQUEST_DEADLINE`): a body trickled a byte at a time
+    never lets a read time out."""
+    return _seconds("DISCOGS_REQUEST_DEADLINE", environment().request_deadline)
+
+
+def retry_budget_seconds() -> float:
+    """How long one client may sleep before retrying, over all its requests (`DISCOGS_RETRY_BUDGET`)."""
+    return _seconds("DISCOGS_RETRY_BUDGET", environment().retry_budget)
 
 
 def output_dir() -> Path:

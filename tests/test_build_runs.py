@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from rich.console import Console
 
 from pipeline import progress
@@ -252,3 +253,14 @@ def test_state_option_moves_everything_stateful_dagster_storage_included(site, t
     assert (tmp_path / "elsewhere" / "dagster" / "dagster.yaml").is_file()
     assert (tmp_path / "elsewhere" / "collections" / "al.parquet").is_file()
     assert list(work.iterdir()) == []  # no .state left behind in the working directory
+
+
+@pytest.mark.parametrize("variable", ["DISCOGS_REQUEST_DEADLINE", "DISCOGS_RETRY_BUDGET"])
+def test_a_malformed_client_limit_stops_the_build_before_any_request(site, tmp_path, variable):
+    settings, fake, _ = site
+    command, env = _cli(settings, tmp_path)
+    done = subprocess.run(command, env={**env, variable: "0"}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"discogs-site: error: {variable}='0' is not a positive number of "
+                                                "seconds"]
+    assert fake.requests() == []

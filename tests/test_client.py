@@ -129,3 +129,35 @@ def test_server_headers_tighten_the_local_budget(world, tmp_path):
             client.identity()
         assert fake.count(status=429) == 0
         assert client.stats.limiter_wait_seconds > 0.5
+
+
+def test_a_trickled_body_is_cut_off_at_the_request_deadline(client_for, fake, monkeypatch):
+    """Every read of a trickled body is short, so the socket's timeout never fires; the deadline does."""
+    monkeypatch.setenv("DISCOGS_REQUEST_DEADLINE", "1.5")
+    client = client_for("alice", timeout=1)
+    fake.inject("trickle", count=1, path="/oauth/identity", delay=0.5)  # slow, but within the deadline
+    assert client.identity().username == "alice"
+    fake.inject("trickle", count=1, path="/oauth/identity", delay=6.0)  # a piece every 60 ms for 6 s
+    started = time.monotonic()
+    with pytest.raises(TransientError, match=r"user 'alice': GET /oauth/identity: the answer took more than "
+                                             r"1\.5 s \(DISCOGS_REQUEST_DEADLINE\)") as caught:
+        client.identity()
+    assert time.monotonic() - started < 3.0
+    assert caught.value.path == "/oauth/identity" and client.stats.requests == 2  # not tried again
+    assert client.identity().username == "alice"  # the next answer, on a fresh connection, is read whole
+
+
+def test_retry_waits_are_capped_per_client_across_its_requests(client_for, fake, monkeypatch):
+    """`Retry-After` on every answer cannot hold a client for attempts x 300 s: its sleeps share one budget."""
+    monkeypatch.setenv("DISCOGS_RETRY_BUDGET", "1")
+    client = client_for("alice")
+    fake.inject("ratelimit", count=2, retry_after=0.4)
+    assert client.identity().username == "alice"  # 0.8 s of the budget slept
+    fake.inject("ratelimit", count=5, retry_after=0.4)
+    started = time.monotonic()
+    with pytest.raises(TransientError, match=r"GET /oauth/identity: gave up after 1 attempts; last: HTTP 429 "
+                                             r"\(rate limited\); this client has slept 0\.8 s before retries, and "
+                                             r"1 s is all it may \(DISCOGS_RETRY_BUDGET\)") as caught:
+        client.identity()
+    assert time.monotonic() - started < 0.3, "slept on a Retry-After the budget could not pay"
+    assert caught.value.status == 429 and client.stats.requests == 4

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import requests
 import tenacity
+import urllib3
 from requests_oauthlib import OAuth1
 
 from pipeline import config
@@ -62,6 +63,7 @@ SORT_KEYS = ("label", "artist", "title", "catno", "format", "rating", "added", "
 MAX_PER_PAGE = 100
 ACCEPT = "application/vnd.discogs.v2.discogs+json"
 MAX_RETRY_AFTER = 300.0  # seconds; Discogs' own window is 60 s
+BODY_READ = 64 * 1024  # at most this much per read of a body; a read returns whatever has arrived
 
 
 @dataclass
@@ -127,6 +129,8 @@ class DiscogsClient:
         rate: config.RateLimit | None = None,
         limiter: SharedRateLimiter | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
+        retry_budget: float | None = None,
         max_attempts: int = 6,
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
@@ -138,6 +142,11 @@ class DiscogsClient:
         self.limiter = limiter or shared_limiter(self.rate, config.ratelimit_dir(), self.api_url,
                                                 config.environment().ratelimit_postgres)
         self.timeout = timeout or config.timeout_seconds()
+        self.deadline = deadline or config.request_deadline_seconds()
+        # Shared by every request of this client: a server answering each one `Retry-After: 300` would
+        # otherwise hold a single request for 25 minutes, and a step of many requests for hours.
+        self.retry_budget = retry_budget or config.retry_budget_seconds()
+        self.retry_waited = 0.0
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -240,24 +249,39 @@ class DiscogsClient:
               headers: dict[str, str] | None = None, want_json: bool = False) -> Any:
         url = self.api_url + path
         use_auth = auth if auth is not None else self._auth
+        where = f"{self._who()}{method} {path}"
 
         def attempt() -> Any:
             self.stats.limiter_wait_seconds += self.limiter.acquire()
             self.stats.requests += 1
             booked = time.monotonic()  # the server stamps the request somewhere between now and its answer
             try:
+                # Streamed, so that the body is read here against the deadline (see _read_body).
                 response = self.session.request(method, url, params=params, auth=use_auth, headers=headers,
-                                                timeout=self.timeout)
+                                                timeout=min(self.timeout, self.deadline), stream=True)
             except requests.Timeout:
-                raise _Retryable(f"no answer within {self.timeout:g} s") from None
+                raise _Retryable(f"no answer within {min(self.timeout, self.deadline):g} s") from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+            with response:
+                self._read_body(response, booked + self.deadline, where, path)
             self.limiter.note_round_trip(time.monotonic() - booked)
             return self._check(method, path, response, want_json)
 
+        def wait(state: tenacity.RetryCallState) -> float:
+            sleep = self._wait(state)
+            left = self.retry_budget - self.retry_waited
+            error = state.outcome.exception() if state.outcome else None
+            if left <= 0 or (getattr(error, "retry_after", None) or 0.0) > left:
+                raise TransientError(f"{where}: gave up after {state.attempt_number} attempts; last: {error}; this "
+                                     f"client has slept {self.retry_waited:.1f} s before retries, and "
+                                     f"{self.retry_budget:g} s is all it may (DISCOGS_RETRY_BUDGET)",
+                                     status=getattr(error, "status", None), path=path, user=self.user)
+            return min(sleep, left)  # backoff may be cut short; a Retry-After never is (it is a floor)
+
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts),
-            wait=self._wait,
+            wait=wait,
             retry=tenacity.retry_if_exception_type(_Retryable),
             before_sleep=self._count_retry,
         )
@@ -270,6 +294,32 @@ class DiscogsClient:
                 f"{self._who()}{method} {path}: gave up after {self.max_attempts} attempts; last: {last}",
                 status=getattr(last, "status", None), path=path, user=self.user,
             ) from None
+
+    def _read_body(self, response: requests.Response, deadline: float, where: str, path: str) -> None:
+        """Read the whole body by the monotonic `deadline`, leaving it where `response.content` finds it.
+
+        The timeout bounds each read of the socket, not the answer: a body trickled a byte at a time keeps
+        every read short and the call going for ever. Each read returns what has arrived (read1), so the
+        deadline is looked at as the bytes come, and it is passed by at most one read's timeout. Not retried:
+        a server this slow would be as slow again, each attempt for the whole deadline; the next run tries.
+        """
+        chunks = []
+        try:
+            while chunk := response.raw.read1(BODY_READ, decode_content=True):
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise TransientError(f"{where}: the answer took more than {self.deadline:g} s "
+                                         f"(DISCOGS_REQUEST_DEADLINE), its body still arriving; try again later",
+                                         status=response.status_code, path=path, user=self.user)
+        except urllib3.exceptions.ReadTimeoutError:
+            raise _Retryable(f"no answer within {min(self.timeout, self.deadline):g} s") from None
+        except urllib3.exceptions.DecodeError:
+            raise _Retryable("the body could not be decoded", malformed=True) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:  # cut short: IncompleteRead, reset, ...
+            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+        # What requests' own `content` does once it has read the body through.
+        response._content = b"".join(chunks)
+        response._content_consumed = True
 
     def _check(self, method: str, path: str, response: requests.Response, want_json: bool) -> Any:
         status = response.status_code
@@ -319,8 +369,10 @@ class DiscogsClient:
         return max(backoff, retry_after) if retry_after else backoff
 
     def _count_retry(self, state: tenacity.RetryCallState) -> None:
+        slept = state.next_action.sleep if state.next_action else 0.0
         self.stats.retries += 1
-        self.stats.backoff_seconds += state.next_action.sleep if state.next_action else 0.0
+        self.stats.backoff_seconds += slept
+        self.retry_waited += slept
 
     def _who(self) -> str:
         return f"user {self.user!r}: " if self.user else ""
