@@ -112,11 +112,13 @@ def sync_collection(client: DiscogsClient, user: str, username: str, previous: p
 
 def folders_agree(table: pl.DataFrame, counts: dict[int, int], unreadable: int = 0) -> bool:
     """Whether every folder (but 0, the whole collection) holds as many stored rows as Discogs counts in it;
-    an unreadable item may sit in any folder, so each may count up to `unreadable` more."""
+    an unreadable item, or a row whose folder Discogs did not say, may sit in any folder, so each may count
+    up to that many more."""
     stored = dict(table.group_by("folder_id").len().iter_rows()) if table.height else {}
+    anywhere = unreadable + stored.get(None, 0)
     for folder, count in counts.items():
         have = stored.get(folder, 0)
-        if folder != 0 and not have <= count <= have + unreadable:
+        if folder != 0 and not have <= count <= have + anywhere:
             return False
     return all(folder in counts for folder in stored if folder is not None)  # a folder gone: its records moved
 
