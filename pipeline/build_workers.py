@@ -47,8 +47,14 @@ class UserOutcome:
 
 
 def run_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
-    """Every materialization's metadata as `asset.key: value`."""
+    """Every materialization's metadata as `asset.key: value`, and a failed step's own (what it counted before
+    it failed: the collection step's items and skipped) as `step.key: value`."""
     found: dict[str, object] = {}
+    for event in result.all_events:
+        failed = event.step_failure_data if event.is_step_failure else None
+        raised = failed.user_failure_data if failed else None  # a dagster.Failure the step raised, with metadata
+        for key, value in (raised.metadata if raised else {}).items():
+            found[f"{event.step_key}.{key}"] = getattr(value, "value", value)
     for event in result.get_asset_materialization_events():
         for key, value in event.materialization.metadata.items():
             found[f"{event.asset_key.to_user_string()}.{key}"] = getattr(value, "value", value)

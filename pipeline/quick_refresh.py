@@ -24,8 +24,8 @@ from typing import Any
 import dagster as dg
 
 from pipeline.atomic import write_atomically
-from pipeline.collection.published import published
-from pipeline.collection.rows import frame_of
+from pipeline.collection.published import published, unreadable_shown
+from pipeline.collection.rows import Unreadable, frame_of
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.client import hand_over
 from pipeline.discogs.records import CollectionPage
@@ -33,7 +33,7 @@ from pipeline.fingerprint import fingerprint
 from pipeline.registry import Publishing, Visibility
 from pipeline.site.staging import DEFAULT_CHOICES, FINGERPRINT, restage_sync_time
 from pipeline.stats import enriched
-from pipeline.sync import PER_PAGE, rows_by_instance
+from pipeline.sync import PER_PAGE, read_again, rows_by_instance
 
 UNCHANGED = "unchanged (no run)"
 
@@ -51,8 +51,8 @@ def refresh_if_unchanged(settings: PipelineSettings, instance: dg.DagsterInstanc
     previous, state = store.load(name), store.load_state(name)
     if previous is None or not state.reconciled_at or state.kept_fields or state.choices != DEFAULT_CHOICES:
         return None  # never synced, or synced under other choices: the run resolves them again
-    if now - datetime.fromisoformat(state.reconciled_at) >= discogs.reconcile_after:
-        return None  # the daily full pass is the run's
+    if now - datetime.fromisoformat(state.reconciled_at) >= discogs.reconcile_after or read_again(state):
+        return None  # the daily full pass is the run's (and one that reads again what an older rule skipped)
     marker, staged = stores.stats_fingerprint(name), stores.pages_staging / name
     choices = stores.stats_choices(name)
     if not marker.is_file() or not stores.stats_json(name).is_file() or not (staged / FINGERPRINT).is_file():
@@ -75,7 +75,7 @@ def refresh_if_unchanged(settings: PipelineSettings, instance: dg.DagsterInstanc
     with discogs.client(user, stores) as client:
         body = client.get_json(path, params=params)
         requests, waited = client.stats.requests, client.stats.limiter_wait_seconds
-    if not _same(previous, set(state.skipped), CollectionPage.parse(body), name):
+    if not _same(previous, set(state.skipped), len(state.anonymous), CollectionPage.parse(body), name):
         hand_over(user.name, path, params, body)
         return None
     state.synced_at = now.isoformat()
@@ -86,6 +86,7 @@ def refresh_if_unchanged(settings: PipelineSettings, instance: dg.DagsterInstanc
     if not restage_sync_time(name, stats, current, stores.pages_staging, DEFAULT_CHOICES):
         return None  # restaged meanwhile by a run of theirs: that run's pages stand
     return {"collection.items": previous.height, "collection.added": 0, "collection.removed": 0,
+            "collection.skipped": unreadable_shown(state),
             "collection.requests": requests, "collection.mode": UNCHANGED,
             "collection.seconds_waited_on_rate_limit": round(waited, 2),
             "master_enrichment.requests": 0, "master_enrichment.masters_wanted": len({m for m in ids if m > 0}),
@@ -106,13 +107,13 @@ def record_unchanged(instance: dg.DagsterInstance, outcomes: list) -> None:
             "checked_by": "discogs-site build (no run)"}))
 
 
-def _same(previous, skipped: set[int], page: CollectionPage, user: str) -> bool:
-    """The newest page shows the collection as stored: the same count, every item on it known and unchanged."""
+def _same(previous, skipped: set[int], anonymous: int, page: CollectionPage, user: str) -> bool:
+    """The newest page shows the collection as stored: the same count (the unreadable items, those without an
+    instance id included, counted as present), every item on it known and unchanged."""
     known = set(previous["instance_id"].to_list()) | skipped
     warnings: list[str] = []
-    bad: set[int] = set()
-    rows = rows_by_instance(page.releases, warnings, bad, user, frozenset())
-    if warnings or set(rows) - known or page.items != len(known):
+    rows = rows_by_instance(page.releases, warnings, Unreadable(), user, frozenset())
+    if warnings or set(rows) - known or page.items != len(known) + anonymous:
         return False
     fresh = frame_of(list(rows.values())).sort("instance_id")
     stored = previous.filter(previous["instance_id"].is_in(list(rows))).sort("instance_id")

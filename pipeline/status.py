@@ -12,6 +12,7 @@ from pipeline.errors import SiteError
 from pipeline.failures import failure_line
 from pipeline.registry import Visibility
 from pipeline.site.paths import page_path
+from pipeline.sync import unreadable_of
 from pipeline.vault import Vault
 
 
@@ -21,6 +22,7 @@ class UserStatus:
     visibility: str
     connected: str
     items: str
+    skipped: str  # items the last sync could not read from Discogs (in no page)
     last_synced: str
     coverage: str
     last_error: str
@@ -72,6 +74,7 @@ def collect(settings: PipelineSettings, instance: DagsterInstance | None = None)
                 url = f"(unknown: {exc})"
         rows.append(UserStatus(user.name, user.visibility.value, connected,
                                str(table.height) if table is not None else "–",
+                               str(len(unreadable_of(state))) if state.synced_at else "–",
                                (state.synced_at or "never")[:16].replace("T", " "), coverage or "–",
                                _last_error(instance, user.name), url))
     return rows

@@ -31,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from pipeline import progress
-from pipeline.collection.rows import BadItem, frame_of, row_of
+from pipeline.collection.rows import READ_RULE, BadItem, Unreadable, frame_of, newest_first, row_of
 from pipeline.collection.store import SyncState
 from pipeline.discogs.client import DiscogsClient
 
@@ -50,14 +50,19 @@ class SyncResult:
     added: int = 0
     removed: int = 0
     warnings: list[str] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)
+    unreadable: Unreadable = field(default_factory=Unreadable)
+
+    @property
+    def skipped(self) -> list[int]:
+        """The instance ids of the unreadable items (those without one are in `unreadable` only)."""
+        return sorted(self.unreadable.folders)
 
 
-def rows_by_instance(items: list[dict[str, Any]], warnings: list[str], skipped: set[int], user: str,
+def rows_by_instance(items: list[dict[str, Any]], warnings: list[str], skipped: Unreadable, user: str,
           keep_fields: frozenset[int]) -> dict[int, dict]:
     """Rows by instance id; an item seen twice (the collection moved mid-sync) is kept once.
 
-    An unreadable item is named in `warnings` and its instance id remembered in `skipped`, so later
+    An unreadable item is named in `warnings` and remembered in `skipped` (with its folder), so later
     refreshes count it as known instead of reconciling in full every time.
     """
     rows: dict[int, dict[str, Any]] = {}
@@ -66,11 +71,30 @@ def rows_by_instance(items: list[dict[str, Any]], warnings: list[str], skipped: 
             row = row_of(item, keep_fields)
         except BadItem as exc:
             warnings.append(f"user {user!r}: {exc}; skipped")
-            if exc.instance_id is not None:
-                skipped.add(exc.instance_id)
+            skipped.add(exc)
             continue
         rows[row["instance_id"]] = row
     return rows
+
+
+def unreadable_of(state: SyncState) -> Unreadable:
+    """The unreadable items a stored sync state remembers."""
+    folders = {int(k): v for k, v in state.skipped_folders.items()}
+    return Unreadable({i: folders.get(i) for i in state.skipped}, list(state.anonymous))
+
+
+def read_again(state: SyncState) -> bool:
+    """Items were skipped under an older reading rule (one that took a missing date for unreadable): only a
+    full pass reads them again, as the cheap refresh never looks past the newest pages."""
+    return bool(state.skipped or state.anonymous) and state.read_rule != READ_RULE
+
+
+def _state(result: SyncResult, synced_at: str, reconciled_at: str | None, keep_fields: frozenset[int]) -> SyncState:
+    unreadable = result.unreadable
+    return SyncState(synced_at, reconciled_at, result.state.folder_count, result.warnings, result.skipped,
+                     kept_fields=sorted(keep_fields),
+                     skipped_folders={str(i): f for i, f in unreadable.folders.items() if f is not None},
+                     anonymous=list(unreadable.anonymous), read_rule=READ_RULE)
 
 
 def _instance(item: Any) -> int | None:
@@ -91,22 +115,20 @@ def sync_collection(client: DiscogsClient, user: str, username: str, previous: p
     now = now or datetime.now(UTC)
     reconciled = datetime.fromisoformat(state.reconciled_at) if state.reconciled_at else None
     due = (previous is None or reconciled is None or now - reconciled >= reconcile_after
-           or set(state.kept_fields) != set(keep_fields))
+           or set(state.kept_fields) != set(keep_fields) or read_again(state))
     if not due:
-        result = _incremental(client, user, username, previous, set(state.skipped), keep_fields)
+        result = _incremental(client, user, username, previous, unreadable_of(state), keep_fields)
         if result is not None and folder_counts and not folders_agree(result.table, folder_counts,
-                                                                      len(result.skipped)):
+                                                                      len(result.unreadable)):
             log.info("user %r: a folder's count differs from its stored records (a record moved); "
                      "reconciling in full", user)
             result = None
         if result is not None:
-            result.state = SyncState(now.isoformat(), state.reconciled_at, result.state.folder_count,
-                                     result.warnings, result.skipped, kept_fields=sorted(keep_fields))
+            result.state = _state(result, now.isoformat(), state.reconciled_at, keep_fields)
             return result
         log.info("user %r: the folder count moved unexpectedly; reconciling in full", user)
     result = _full(client, user, username, previous, keep_fields)
-    result.state = SyncState(now.isoformat(), now.isoformat(), result.state.folder_count, result.warnings,
-                             result.skipped, kept_fields=sorted(keep_fields))
+    result.state = _state(result, now.isoformat(), now.isoformat(), keep_fields)
     return result
 
 
@@ -124,14 +146,16 @@ def folders_agree(table: pl.DataFrame, counts: dict[int, int], unreadable: int =
 
 
 def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame,
-                 skipped: set[int], keep_fields: frozenset[int]) -> SyncResult | None:
+                 skipped: Unreadable, keep_fields: frozenset[int]) -> SyncResult | None:
     """Newest pages until one holds a known item; None when only a full pass can explain the count.
 
-    The newest page's total is the folder's count: an unchanged collection costs that one request."""
-    known = set(previous["instance_id"].to_list()) | skipped
+    The newest page's total is the folder's count: an unchanged collection costs that one request. Items
+    without an instance id cannot be told apart: those the last full pass counted are counted again, and
+    one more (or fewer) leaves the count unexplained."""
+    known = set(previous["instance_id"].to_list()) | set(skipped.folders)
     warnings: list[str] = []
     fresh: dict[int, dict[str, Any]] = {}
-    bad: set[int] = set()
+    bad = Unreadable()
     page_number, pages, folder_count = 1, 1, None
     while page_number <= pages:
         page = client.collection_page(username, page_number, per_page=PER_PAGE, sort="added", sort_order="desc")
@@ -144,13 +168,15 @@ def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.D
             break
         page_number += 1
     new = {i: r for i, r in fresh.items() if i not in known}
-    if len(known) + len(new) + len(bad - known) != folder_count:
+    if len(known) + len(new) + len(set(bad.folders) - known) + len(skipped.anonymous) != folder_count:
         return None
-    # Known items seen on the newest pages come back fresh too (a new rating costs nothing extra).
+    # Known items seen on the newest pages come back fresh too (a new rating costs nothing extra), and an
+    # item skipped before that reads now is a row, no longer skipped.
     updated = previous.filter(~pl.col("instance_id").is_in(list(fresh)))
-    table = pl.concat([frame_of(list(fresh.values())), updated]).sort("added_at", descending=True)
+    table = newest_first(pl.concat([frame_of(list(fresh.values())), updated]))
+    still = {i: f for i, f in skipped.folders.items() if i not in fresh} | bad.folders
     return SyncResult(table, SyncState(folder_count=folder_count), "incremental", pages=page_number,
-                      added=len(new), warnings=warnings, skipped=sorted(skipped | bad))
+                      added=len(new), warnings=warnings, unreadable=Unreadable(still, list(skipped.anonymous)))
 
 
 @dataclass
@@ -259,13 +285,13 @@ def _full(client: DiscogsClient, user: str, username: str, previous: pl.DataFram
             sync.items.setdefault(instance, item)
         patched = moved is not None
     warnings: list[str] = []
-    bad: set[int] = set()
+    bad = Unreadable()
     rows = rows_by_instance([*sync.items.values(), *sync.anonymous.values()], warnings, bad, user, keep_fields)
-    if len(rows) + len(bad) + len(sync.anonymous) != total:
+    if len(rows) + len(bad) != total:
         warnings.append(f"user {user!r}: Discogs reports {total} items but {len(rows) + len(bad)} arrived")
-    table = frame_of(list(rows.values())).sort("added_at", descending=True)
+    table = newest_first(frame_of(list(rows.values())))
     before = set(previous["instance_id"].to_list()) if previous is not None else set()
     after = set(rows)
     return SyncResult(table, SyncState(folder_count=total), "full", pages=sync.requests,
                       added=len(after - before), removed=len(before - after), warnings=warnings,
-                      skipped=sorted(bad))
+                      unreadable=bad)

@@ -44,7 +44,7 @@ def test_build_command_logs_progress_with_the_time_left_at_the_rate_limit(site, 
     assert "al: done" in done.stderr
     # The summary table goes to stdout, one row per user built.
     row = next(line for line in done.stdout.splitlines() if line.startswith("al "))
-    assert row.split()[1:4] == ["ok", "230", "230"]
+    assert row.split()[1:5] == ["ok", "230", "0", "230"]  # result, items, skipped, added
     assert f"site: published to {settings.site.output_dir}" in done.stdout
 
 

@@ -112,7 +112,7 @@ def test_a_removal_after_the_last_page_is_read_is_found_by_the_next_refresh(clie
 def test_an_unreadable_item_is_remembered_so_refreshes_stay_cheap(client_for, fake, world):
     with world.lock:
         broken = world.user("alice").items[3]
-        broken["date_added"] = "yesterday"
+        broken["id"] = "not a release id"  # without an integer id an item is unreadable (a missing date is not)
         world.version += 1
     client = client_for()
     first = _sync(client)

@@ -42,15 +42,17 @@ def build_summary(outcomes: Sequence) -> None:
         wanted, fetched = m.get("master_enrichment.masters_wanted"), m.get("master_enrichment.masters_fetched")
         cached = int(wanted) - int(fetched or 0) if wanted is not None else "–"
         coverage = m.get("master_enrichment.coverage")
-        rows.append((o.name, "ok" if o.ok else "FAILED", m.get("collection.items", "–"), m.get("collection.added", "–"),
+        rows.append((o.name, "ok" if o.ok else "FAILED", m.get("collection.items", "–"),
+                     m.get("collection.skipped", "–"), m.get("collection.added", "–"),
                      m.get("collection.removed", "–"), requests, cached,
                      f"{coverage:.0%}" if isinstance(coverage, float) else "–", f"{o.seconds:.1f}"))
-    print_table(("user", "result", "items", "added", "removed", "API requests", "masters from cache", "enriched",
-                 "seconds"), rows,
-                numeric=("items", "added", "removed", "API requests", "masters from cache", "enriched", "seconds"))
+    # skipped: items Discogs sent that could not be read, in no page (outside private folders, as items)
+    columns = ("items", "skipped", "added", "removed", "API requests", "masters from cache", "enriched", "seconds")
+    print_table(("user", "result", *columns), rows, numeric=columns)
 
 
 def status_table(rows: Sequence) -> None:
-    print_table(("user", "visibility", "connected", "items", "last synced", "coverage", "last error", "page"),
-                [(r.name, r.visibility, r.connected, r.items, r.last_synced, r.coverage, r.last_error or "–", r.url)
-                 for r in rows], numeric=("items", "coverage"))
+    print_table(("user", "visibility", "connected", "items", "skipped", "last synced", "coverage", "last error",
+                 "page"),
+                [(r.name, r.visibility, r.connected, r.items, r.skipped, r.last_synced, r.coverage,
+                  r.last_error or "–", r.url) for r in rows], numeric=("items", "skipped", "coverage"))

@@ -89,6 +89,16 @@ def without_private(frame: pl.DataFrame, state: SyncState) -> pl.DataFrame:
     return frame.filter(pl.col("folder_id").is_not_null() & ~pl.col("folder_id").is_in(state.private_folders))
 
 
+def unreadable_shown(state: SyncState) -> int:
+    """How many items Discogs sent unreadable that the owner's pages and the build's summary may count: all of
+    them, or while private folders are set, only those Discogs placed in another folder (as `without_private`)."""
+    folders = {int(k): v for k, v in state.skipped_folders.items()}
+    placed = [folders.get(i) for i in state.skipped] + list(state.anonymous)
+    if not state.private_folders:
+        return len(placed)
+    return sum(1 for folder in placed if folder is not None and folder not in state.private_folders)
+
+
 def published(frame: pl.DataFrame, state: SyncState, publish: Publishing) -> pl.DataFrame:
     """The rows and columns the owner publishes: items of private folders left out (and, while private
     folders are set, items whose folder is unknown), `folder` named when folders are published, one

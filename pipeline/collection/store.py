@@ -21,6 +21,9 @@ class SyncState:
     folder_count: int | None = None
     warnings: list[str] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # instance ids of unreadable items, counted as known
+    skipped_folders: dict[str, int] = field(default_factory=dict)  # instance id -> its folder, where Discogs said
+    anonymous: list[int | None] = field(default_factory=list)  # the folder of each unreadable item without an id
+    read_rule: int = 0  # rows.READ_RULE the items were read under (0: before it was recorded)
     # What the owner publishes beyond the defaults, as Discogs named it at the last sync: field values are
     # stored for `kept_fields` only; `folders` holds the names of the folders publishing needs (id -> name).
     kept_fields: list[int] = field(default_factory=list)
@@ -54,7 +57,8 @@ class CollectionStore:
                          warnings=data.get("warnings") or [], skipped=data.get("skipped") or [],
                          kept_fields=data.get("kept_fields") or [], fields=data.get("fields") or [],
                          folders=data.get("folders") or {}, private_folders=data.get("private_folders") or [],
-                         choices=data.get("choices"))
+                         choices=data.get("choices"), skipped_folders=data.get("skipped_folders") or {},
+                         anonymous=data.get("anonymous") or [], read_rule=data.get("read_rule") or 0)
 
     def save(self, user: str, table: pl.DataFrame, state: SyncState) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

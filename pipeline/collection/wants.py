@@ -19,7 +19,7 @@ import polars as pl
 
 from pipeline import progress
 from pipeline.atomic import replace_atomically, write_atomically
-from pipeline.collection.rows import BadItem, aligned, frame_of, row_of
+from pipeline.collection.rows import BadItem, aligned, frame_of, newest_first, row_of
 from pipeline.discogs.client import DiscogsClient
 
 PER_PAGE = 100
@@ -31,6 +31,7 @@ class WantsState:
     synced_at: str | None = None
     reconciled_at: str | None = None
     count: int | None = None  # the wantlist's size as Discogs reported it
+    skipped: int = 0  # of those, the wants that could not be read
 
 
 @dataclass
@@ -41,6 +42,7 @@ class WantsResult:
     added: int = 0
     removed: int = 0
     warnings: list[str] = field(default_factory=list)
+    skipped: int = 0  # wants Discogs sent unreadable (without an integer id or basic_information)
 
 
 class WantsStore:
@@ -58,7 +60,8 @@ class WantsStore:
         if not path.is_file():
             return WantsState()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return WantsState(**{k: data.get(k) for k in ("synced_at", "reconciled_at", "count")})
+        return WantsState(**{k: data.get(k) for k in ("synced_at", "reconciled_at", "count")},
+                          skipped=data.get("skipped") or 0)
 
     def save(self, user: str, table: pl.DataFrame, state: WantsState) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +69,9 @@ class WantsStore:
         write_atomically(self.dir / f"{user}.wants.json", json.dumps(asdict(state), indent=2).encode())
 
 
-def _rows(wants: list[dict[str, Any]], user: str, warnings: list[str]) -> dict[int, dict[str, Any]]:
+def _rows(wants: list[dict[str, Any]], user: str, warnings: list[str], skipped: set[str]) -> dict[int, dict[str, Any]]:
+    """Rows by release id; an unreadable want is named in `warnings` and kept in `skipped` by its text (a want
+    read twice counts once)."""
     rows: dict[int, dict[str, Any]] = {}
     for want in wants:
         release = want.get("id") if isinstance(want, dict) else None
@@ -77,6 +82,7 @@ def _rows(wants: list[dict[str, Any]], user: str, warnings: list[str]) -> dict[i
             row = row_of(item)
         except BadItem as exc:
             warnings.append(f"user {user!r}: wantlist: {exc}; skipped")
+            skipped.add(repr(want))
             continue
         rows[row["instance_id"]] = row
     return rows
@@ -88,20 +94,24 @@ def sync_wants(client: DiscogsClient, user: str, username: str, previous: pl.Dat
     """Bring `previous` (None at first) up to date with `username`'s wantlist."""
     now = now or datetime.now(UTC)
     warnings: list[str] = []
+    skipped: set[str] = set()
     first = client.wants_page(username, 1, per_page=PER_PAGE)
     progress.report(user, STAGE, 1, first.pages, client.rate.seconds_per_request)
-    rows = _rows(first.wants, user, warnings)
+    rows = _rows(first.wants, user, warnings, skipped)
     known = set(previous["instance_id"].to_list()) if previous is not None else set()
     reconciled = datetime.fromisoformat(state.reconciled_at) if state.reconciled_at else None
     due = previous is None or reconciled is None or now - reconciled >= reconcile_after
     if first.pages > 1 and not due and first.items == state.count and set(rows) <= known:
-        return WantsResult(previous, WantsState(now.isoformat(), state.reconciled_at, first.items), pages=1)
+        return WantsResult(previous, WantsState(now.isoformat(), state.reconciled_at, first.items, state.skipped),
+                           pages=1, skipped=state.skipped)
     for number in range(2, first.pages + 1):
         page = client.wants_page(username, number, per_page=PER_PAGE)
         progress.report(user, STAGE, number, first.pages, client.rate.seconds_per_request)
-        rows.update(_rows(page.wants, user, warnings))
-    if len(rows) != first.items:
-        warnings.append(f"user {user!r}: Discogs reports {first.items} wants but {len(rows)} arrived")
-    table = frame_of(list(rows.values())).sort("added_at", descending=True)
-    return WantsResult(table, WantsState(now.isoformat(), now.isoformat(), first.items), pages=first.pages,
-                       added=len(set(rows) - known), removed=len(known - set(rows)), warnings=warnings)
+        rows.update(_rows(page.wants, user, warnings, skipped))
+    if len(rows) + len(skipped) != first.items:
+        warnings.append(f"user {user!r}: Discogs reports {first.items} wants but {len(rows) + len(skipped)} arrived")
+    table = newest_first(frame_of(list(rows.values())))
+    state = WantsState(now.isoformat(), now.isoformat(), first.items, len(skipped))
+    return WantsResult(table, state, pages=first.pages,
+                       added=len(set(rows) - known), removed=len(known - set(rows)), warnings=warnings,
+                       skipped=len(skipped))

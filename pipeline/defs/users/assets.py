@@ -23,6 +23,7 @@ from pipeline.collection.published import (
     published,
     resolve_fields,
     resolve_private_folders,
+    unreadable_shown,
     without_private,
 )
 from pipeline.collection.value import ValueHistory, today, value_stats
@@ -101,28 +102,34 @@ def collection(context: dg.AssetExecutionContext, stores: StateStores, discogs: 
     result.state.folders = {str(f.id): f.name for f in folders if f.id != 0} if publish.folders else {}
     result.state.private_folders = private
     result.state.choices = publish.key  # what everything made from this sync may be published under
+    for warning in [*result.warnings, *(wants.warnings if wants else [])]:
+        context.log.warning(warning)
+    shown = {**_shown_counts(previous, result, private), "skipped": unreadable_shown(result.state)}
+    # Far from Discogs' count (every item unreadable, say): fail, storing nothing, rather than publish a part.
+    problem = checks.too_far_from_discogs(name, result.table.height, result.state.folder_count,
+                                          private_folders=bool(private))
+    if problem:
+        raise dg.Failure(description=problem, metadata={**shown, **usage})
     store.save(name, result.table, result.state)
-    shown = _shown_counts(previous, result, private)
     for field in missing:
         context.log.warning(f"user {name!r}: users.yaml publishes the field {field!r}, which their Discogs "
                             "collection does not have; nothing is published for it")
-    for warning in [*result.warnings, *(wants.warnings if wants else [])]:
-        context.log.warning(warning)
     return dg.MaterializeResult(
         metadata={**shown,
                   "mode": result.mode, "pages_fetched": result.pages, "warnings": len(result.warnings),
                   "folders_synced": len(folders), "private_folders": len(private),
                   "fields_published": ", ".join(f.name for f in fields) or "none",
                   "value_snapshot": snapshot, "wants": wants.table.height if wants else 0,
+                  "wants_skipped": wants.skipped if wants else 0,
                   "wants_pages_fetched": wants.pages if wants else 0, **usage,
                   "duration_seconds": round(time.monotonic() - started, 2)},
         # unreadable items count as present: they are remembered from earlier syncs too
-        check_results=[checks.size_matches_discogs(result.table.height, len(result.skipped),
+        check_results=[checks.size_matches_discogs(result.table.height, len(result.unreadable),
                                                    result.state.folder_count),
                        checks.published_fields_exist(missing, [f.name for f in fields]),
                        checks.value_snapshot_today(publish.value, snapshot.startswith("taken"), snapshot),
                        checks.wantlist_size(publish.wantlist, wants.table.height if wants else 0,
-                                            wants.state.count if wants else None)],
+                                            wants.state.count if wants else None, wants.skipped if wants else 0)],
     )
 
 
@@ -250,6 +257,9 @@ def collection_stats(context: dg.AssetExecutionContext, stores: StateStores) -> 
         marker.unlink(missing_ok=True)  # a kill before the new fingerprint lands means "recompute"
         frame.write_parquet(stores.stats_parquet(name))
     stats["value"] = value_stats(ValueHistory(stores.state).load(name)) if publish.value else None
+    # Items Discogs sent that could not be read are in no row, so no count over the rows can have them: the
+    # sync's (outside private folders), every time, as they may change while the rows stay the same.
+    stats["totals"]["unreadable"] = unreadable_shown(state)
     in_order(stats, state)
     write_atomically(path, json.dumps(stats, ensure_ascii=False).encode())
     if not unchanged:

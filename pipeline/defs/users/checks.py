@@ -13,7 +13,8 @@ SIZE_MATCHES_DISCOGS = dg.AssetCheckSpec(
 
 COVERAGE = dg.AssetCheckSpec(
     "coverage", asset="master_enrichment",
-    description=f"At least {COVERAGE_TARGET:.0%} of items with a master are enriched (a warning below that).")
+    description=f"At least {COVERAGE_TARGET:.0%} of items with a master have their master from Discogs (found: "
+                "one Discogs answers 404 for, or not fetched yet, counts against it; a warning below that).")
 
 
 PUBLISHED_FIELDS_EXIST = dg.AssetCheckSpec(
@@ -45,16 +46,43 @@ WANTLIST_SIZE_MATCHES_DISCOGS = dg.AssetCheckSpec(
                 "reports.")
 
 
-def wantlist_size(published: bool, stored: int, discogs_count: int | None) -> dg.AssetCheckResult:
+def wantlist_size(published: bool, stored: int, discogs_count: int | None, skipped: int = 0) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=WANTLIST_SIZE_MATCHES_DISCOGS.name,
-                               passed=not published or stored == discogs_count,
-                               metadata={"stored": stored, "discogs_count": discogs_count if published else 0})
+                               passed=not published or stored + skipped == discogs_count,
+                               metadata={"stored": stored, "skipped_bad_items": skipped,
+                                         "discogs_count": discogs_count if published else 0})
 
 
 def size_matches_discogs(stored: int, skipped: int, discogs_count: int) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=SIZE_MATCHES_DISCOGS.name, passed=stored + skipped == discogs_count,
                                metadata={"stored": stored, "skipped_bad_items": skipped,
                                          "discogs_folder_count": discogs_count})
+
+
+# How many of the items Discogs counts may be missing from the stored collection (unreadable, or gone astray)
+# before the user fails instead of publishing: a couple, or 1% of a large collection.
+MISSING_ALLOWED, MISSING_SHARE = 2, 0.01
+
+
+def too_far_from_discogs(user: str, stored: int, discogs_count: int | None, *, private_folders: bool) -> str | None:
+    """Why `user` must fail rather than publish, in one line, or None: Discogs counts items and none could be
+    stored, or more than max(2, 1%) of them are missing. With private folders set the line gives no count (it
+    reaches build logs, and Discogs' count includes those folders)."""
+    if not discogs_count:
+        return None
+    missing = discogs_count - stored
+    if stored and abs(missing) <= max(MISSING_ALLOWED, int(discogs_count * MISSING_SHARE)):
+        return None
+    if private_folders:
+        what = "none of their items could" if not stored else "too many of their items could not"
+        return f"user {user!r}: {what} be read from Discogs; nothing is published until they can"
+    if not stored:
+        return (f"user {user!r}: none of the {discogs_count:,} items Discogs lists could be read; nothing is "
+                "published until they can")
+    read = (f"only {stored:,} of the {discogs_count:,} items Discogs lists could be read" if missing > 0 else
+            f"{stored:,} items were read but Discogs lists {discogs_count:,}")
+    return (f"user {user!r}: {read} (more than max({MISSING_ALLOWED}, {MISSING_SHARE:.0%}) apart); nothing is "
+            "published until they agree")
 
 
 def coverage(share: float) -> dg.AssetCheckResult:
