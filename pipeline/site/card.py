@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.atomic import write_atomically
 from pipeline.site.dashboard import describe
+from pipeline.site.names import possessive
 from pipeline.site.staging import staged_lock
 
 WIDTH, HEIGHT = 1200, 630
@@ -72,7 +73,7 @@ def draw_card(label: str, stats: dict[str, Any]) -> bytes:
         draw.rounded_rectangle((x, y, x + 100, y + 100), radius=6, fill=_colour(seed, 0.3, 0.45))
         draw.ellipse((x + 22, y + 14, x + 94, y + 86), fill=(18, 18, 18))  # a record half out of its sleeve
         draw.ellipse((x + 46, y + 38, x + 70, y + 62), fill=_colour(seed + "·", 0.58, 0.6))
-    draw.text((60, 60), _fit(draw, f"{label}'s", _font(44, True), 660), font=_font(44, True), fill=INK)
+    draw.text((60, 60), _fit(draw, possessive(label), _font(44, True), 660), font=_font(44, True), fill=INK)
     draw.text((60, 115), "record collection", font=_font(44, True), fill=INK)
     draw.text((60, 185), _fit(draw, describe(stats), _font(23), 670), font=_font(23), fill=MUTED)
     genres = stats["counts"].get("genres", [])[:5]
