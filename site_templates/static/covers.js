@@ -1,6 +1,7 @@
 // Covers: Discogs' image when there is one, else a cover drawn here from the release's number and initials.
 // Loaded before the page's own script; it also fills the server-rendered placeholders ([data-cover]) of the
-// dashboard's "recently added" strip and the index. Drawn with SVG elements: no request, nothing inline for CSP.
+// dashboard's "recently added" strip, the index and the pair pages, and draws any of their images that fails.
+// Drawn with SVG elements: no request, nothing inline for CSP.
 "use strict";
 
 (function () {
@@ -74,12 +75,27 @@
     return img;
   }
 
+  // A Discogs image drawn in the page's HTML ([data-fallback]) that fails to load, now or before this script ran,
+  // becomes the drawing in a slot like the ones the HTML leaves for releases without an image.
+  function guard(img) {
+    const draw = () => {
+      const slot = document.createElement("span");
+      slot.className = "cover";
+      slot.append(art(img.dataset.release, img.dataset.artist, img.dataset.title));
+      img.replaceWith(slot);
+    };
+    img.removeAttribute("data-fallback");
+    if (img.complete && img.naturalWidth === 0) draw();
+    else img.addEventListener("error", draw, { once: true });
+  }
+
   function fill(root) {
     for (const slot of root.querySelectorAll("[data-cover]")) {
       const { src, release, artist, title } = slot.dataset;
       slot.replaceChildren(cover(src, release, artist, title, Number(slot.dataset.size) || 96));
       slot.removeAttribute("data-cover");
     }
+    for (const img of root.querySelectorAll("img[data-fallback]")) guard(img);
   }
 
   window.siteCovers = { usable, art, cover, fill };
