@@ -23,7 +23,7 @@ def format_text(entries: list[dict[str, Any]]) -> str:
     """The printed formats of Discogs' `formats` entries ({"name", "qty", "descriptions"}); "" when none has a name."""
     merged: list[tuple[str, int, list[str]]] = []
     for entry in entries:
-        name = str(entry.get("name") or "").strip() if isinstance(entry, dict) else ""
+        name = str(entry.get("name") or "") if isinstance(entry, dict) else ""
         if not name:
             continue
         given = entry.get("descriptions")
