@@ -17,9 +17,11 @@ import polars as pl
 
 from pipeline import __version__
 
-FORMAT = "6"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist; 4: covers.json,
+FORMAT = "7"  # 2: export.json keeps lists as arrays; 3: releases.json carries every artist; 4: covers.json,
 #               the index's covers carry what drawing one needs; 5: decades and years by pressing year;
-#               6: published folders and fields (releases.json's "facets", the stats' "published")
+#               6: published folders and fields (releases.json's "facets", the stats' "published");
+#               7: no pressing year taken for the original's, months as Discogs wrote them, Various not an
+#               artist, why original years are unknown (the stats' "unknown_year_because")
 
 
 def fingerprint(frame: pl.DataFrame) -> str:

@@ -17,7 +17,14 @@ COMMON_SHOWN = 100   # records listed on a pair's page
 NAMED = 6            # collectors named per release ("Also in …"); how many more is said as a number
 GENRES_SHOWN = 12
 COMMON_ROWS = 200_000  # records looked through at once for what two collectors share (bounds memory)
-TASTE = ("release_id", "master_id", "artist", "title", "thumb", "genres", "original_year")
+TASTE = ("release_id", "master_id", "artist", "title", "thumb", "genres", "original_year", "year")
+
+
+def record_key() -> pl.Expr:
+    """What two collectors have "in common": the same record, any pressing of it. A record is its master; a
+    release without one (master_id 0) is a record of its own, told apart from masters by its sign. The pair
+    pages count these and list one line for each, so the count and the list always agree."""
+    return pl.when(pl.col("master_id") > 0).then(pl.col("master_id")).otherwise(-pl.col("release_id"))
 
 
 def _named(found: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
@@ -53,14 +60,20 @@ def _listed(found: pl.DataFrame) -> pl.DataFrame:
             .sort("user", "release_id"))
 
 
+def _taste_columns(table: pl.DataFrame) -> pl.DataFrame:
+    """Data staged before the pressing year was part of it counts the same, its pressings' years unknown (0)."""
+    return table if "year" in table.columns else table.with_columns(year=pl.lit(0, pl.Int64))
+
+
 def compute_taste(tables: dict[str, pl.DataFrame], wants: dict[str, list[int]]) -> dict[str, Any]:
     """`tables`: each public collector's published table; `wants`: their published wantlists' release ids."""
     if not tables:
         return {"friends": {}, "wanted": {}, "pairs": {}}
     names = sorted(tables)  # collectors are numbered in this order: small keys, and sorting numbers sorts names
-    records = pl.concat([tables[name].lazy().select(TASTE).with_columns(user=pl.lit(i, pl.UInt32))
+    records = pl.concat([_taste_columns(tables[name]).lazy().select(TASTE).with_columns(user=pl.lit(i, pl.UInt32))
                          for i, name in enumerate(names)]).collect()
-    held = records.select("user", "release_id", "master_id").unique()
+    records = records.with_columns(record=record_key())
+    held = records.select("user", "release_id", "master_id", "record").unique()
     by_release, by_master = _owners(held, "release_id"), _owners(held, "master_id")
     same = _others(held.filter(pl.col("release_id") > 0).select("user", "release_id"), by_release, "release_id")
     # The looser match names only those not already said under the very same release.
@@ -93,8 +106,9 @@ def _genre_shares(records: pl.DataFrame, names: list[str]) -> dict[str, dict[str
 
 
 def _in_common(held: pl.DataFrame, key: str, users: list[int] | None = None) -> pl.LazyFrame:
-    """(user, user_other, key) for every two collectors both holding a key (the first one of `users`, if given)."""
-    pairs = held.lazy().filter(pl.col(key) > 0).select("user", key).unique()
+    """(user, user_other, key) for every two collectors both holding a key (the first one of `users`, if given);
+    0 is no key (a release id of 0 says nothing, and record keys of releases without a master are negative)."""
+    pairs = held.lazy().filter(pl.col(key) != 0).select("user", key).unique()
     mine = pairs if users is None else pairs.filter(pl.col("user").is_in(users))
     return mine.join(pairs, on=key, suffix="_other").filter(pl.col("user") != pl.col("user_other"))
 
@@ -115,25 +129,25 @@ def _chunks(records: pl.DataFrame, top: pl.DataFrame) -> list[list[int]]:
 
 
 def _common(records: pl.DataFrame, held: pl.DataFrame, users: list[int], chosen: pl.LazyFrame) -> pl.DataFrame:
-    """For each chosen (user, user_other), every user among `users`: the user's records, by master or by release
-    for those without one, that the other has too, the first COMMON_SHOWN by artist and title."""
-    by_master = (_in_common(held, "master_id", users).join(chosen, on=["user", "user_other"], how="semi")
-                 .join(records.lazy().filter(pl.col("master_id") > 0), on=["user", "master_id"]))
-    by_release = (_in_common(held, "release_id", users).join(chosen, on=["user", "user_other"], how="semi")
-                  .join(records.lazy().filter(pl.col("master_id") <= 0), on=["user", "release_id"]))
-    shown = ["release_id", "artist", "title", "thumb", "original_year"]
-    return (pl.concat([found.select("user", "user_other", *shown) for found in (by_master, by_release)])
+    """For each chosen (user, user_other), every user among `users`: one line per record both hold (`record_key`),
+    shown as the user's own pressing of it (the first by artist, title and release), the first COMMON_SHOWN by
+    artist and title."""
+    found = (_in_common(held, "record", users).join(chosen, on=["user", "user_other"], how="semi")
+             .join(records.lazy(), on=["user", "record"]))
+    shown = ["release_id", "artist", "title", "thumb", "original_year", "year"]
+    return (found.select("user", "user_other", "record", *shown)
             .sort("user", "user_other", "artist", "title", "release_id")
-            .unique(["user", "user_other", "release_id"], keep="first", maintain_order=True)
-            .group_by("user", "user_other", maintain_order=True).head(COMMON_SHOWN).collect())
+            .unique(["user", "user_other", "record"], keep="first", maintain_order=True)
+            .drop("record").group_by("user", "user_other", maintain_order=True).head(COMMON_SHOWN).collect())
 
 
 def _pairs(records: pl.DataFrame, held: pl.DataFrame, names: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Per collector, the others sharing the most masters with them (then releases), with what they share."""
-    counts = (_in_common(held, "master_id").group_by("user", "user_other").len("masters")
+    """Per collector, the others sharing the most records with them (`record_key`; then the very same releases),
+    with what they share. Every release both hold is a record both hold, so `releases` never exceeds `records`."""
+    counts = (_in_common(held, "record").group_by("user", "user_other").len("records")
               .join(_in_common(held, "release_id").group_by("user", "user_other").len("releases"),
                     on=["user", "user_other"], how="full", coalesce=True).fill_null(0).collect())
-    top = (counts.sort(["user", "masters", "releases", "user_other"], descending=[False, True, True, False])
+    top = (counts.sort(["user", "records", "releases", "user_other"], descending=[False, True, True, False])
            .group_by("user", maintain_order=True).head(TOP_FRIENDS))
     listed: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for chunk in _chunks(records, top):
@@ -142,12 +156,12 @@ def _pairs(records: pl.DataFrame, held: pl.DataFrame, names: list[str]) -> dict[
             listed.setdefault((row.pop("user"), row.pop("user_other")), []).append(row)
     shares = _genre_shares(records, names)
     pairs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
-    for user, other, n_masters, n_releases in top.select("user", "user_other", "masters", "releases").iter_rows():
+    for user, other, n_records, n_releases in top.select("user", "user_other", "records", "releases").iter_rows():
         name, with_ = names[user], names[other]
         mine, theirs = shares.get(name, {}), shares.get(with_, {})
         genres = sorted(set(mine) | set(theirs), key=lambda g: (-(mine.get(g, 0) + theirs.get(g, 0)), g))
         pairs[name].append({
-            "with": with_, "masters": n_masters, "releases": n_releases,
+            "with": with_, "records": n_records, "releases": n_releases,
             "genres": [[g, round(mine.get(g, 0), 4), round(theirs.get(g, 0), 4)] for g in genres[:GENRES_SHOWN]],
             "common": listed.get((user, other), []),
         })

@@ -4,6 +4,7 @@ and preferred by enrichment so that only masters newer than the dump cost API re
 from __future__ import annotations
 
 import gzip
+import json
 import signal
 import sqlite3
 import subprocess
@@ -21,10 +22,12 @@ from pipeline.cli import main
 from pipeline.defs import definitions
 from pipeline.discogs.records import Master
 from pipeline.dump.update import DumpFetchError, update
-from pipeline.fakes.discogs import personal_token_for
-from pipeline.fakes.dumps import first_masters, omitted, world_masters, write_dump
+from pipeline.fakes.discogs import FakeDiscogs, generate_world, personal_token_for
+from pipeline.fakes.dumps import catalog_masters, first_masters, omitted, world_masters, write_dump
+from pipeline.instance import open_instance
 from pipeline.masters.cache import MasterCache
-from tests.conftest import masters_of
+from tests.browser import serve
+from tests.conftest import masters_of, register, settings_for
 
 THIS_MONTH = datetime.now(UTC).date().replace(day=1)
 
@@ -37,6 +40,14 @@ def dumps(tmp_path, monkeypatch, site):
     monkeypatch.setenv("DISCOGS_DUMP_URL", fake.url + "/data/{year}/discogs_{date}_masters.xml.gz")
     monkeypatch.setenv("DISCOGS_SITE_CACHE", str(tmp_path / "cache"))
     return fake.dumps_dir
+
+
+def found_share(world, username: str) -> float:
+    """Of the user's items with a master, the share whose master Discogs has (deleted ones answer 404), counted
+    from the world itself: what the coverage figure must say."""
+    masters = [i["basic_information"]["master_id"] for i in world.items(username)]
+    with_master = [m for m in masters if m]
+    return round(sum(m in world.masters for m in with_master) / len(with_master), 4)
 
 
 def cached(settings) -> dict[int, tuple]:
@@ -73,7 +84,7 @@ def test_a_collection_whose_masters_are_all_in_the_dump_needs_no_master_request(
     assert {int(s.path.rsplit("/", 1)[1]) for s in fake.requests("/masters/")} == deleted
     metadata = outcomes[0].metadata
     assert metadata["master_enrichment.masters_from_dump"] == len(masters_of(pipeline_world, "alice") - deleted)
-    assert metadata["master_enrichment.coverage"] == 1.0
+    assert metadata["master_enrichment.coverage"] == found_share(pipeline_world, "alice") < 1
 
 
 def test_masters_missing_from_the_dump_are_fetched_through_the_api(site, dumps, pipeline_world):
@@ -89,7 +100,7 @@ def test_masters_missing_from_the_dump_are_fetched_through_the_api(site, dumps, 
     metadata = outcomes[0].metadata
     assert metadata["master_enrichment.masters_from_dump"] == len(in_dump)
     assert metadata["master_enrichment.masters_from_api"] == len(fetched)
-    assert metadata["master_enrichment.coverage"] == 1.0
+    assert metadata["master_enrichment.coverage"] == found_share(pipeline_world, "alice") < 1
 
 
 def test_an_api_answer_newer_than_the_dump_is_kept(tmp_path, pipeline_world):
@@ -267,3 +278,57 @@ def test_a_url_imports_unverified_when_asked(site, dumps, pipeline_world):
     with pytest.raises(DumpFetchError, match="CHECKSUM.txt: HTTP 404"):
         update(url, settings.stores.master_cache_path)
     assert update(url, settings.stores.master_cache_path, verify=False).result.masters == len(pipeline_world.masters)
+
+
+WANTLIST = """users:
+  - name: al
+    discogs_username: alice
+    visibility: public
+    publish:
+      wantlist: true
+"""
+
+
+def test_a_wantlist_takes_years_and_genres_from_the_dump_and_says_unknown_where_no_master_is_known(
+        tmp_path, monkeypatch, page):
+    world = generate_world("alice:120", catalog_size=600)
+    wants = world.user("alice").wants
+    register(tmp_path, WANTLIST, {"al": "alice"})
+    # Discogs' dump holds every master but the deleted ones and those newer than it (a fifth, `omitted`).
+    wanted = {w["basic_information"]["master_id"] for w in wants} | masters_of(world, "alice")
+    in_dump = {m for m in wanted if m and world.catalog.master_exists(m) and not omitted(m, 0.2)}
+    with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+        fake.dumps_dir = tmp_path / "dumps"
+        monkeypatch.setenv("DISCOGS_DUMP_URL", fake.url + "/data/{year}/discogs_{date}_masters.xml.gz")
+        monkeypatch.setenv("DISCOGS_SITE_CACHE", str(tmp_path / "cache"))
+        write_dump(fake.dumps_dir, THIS_MONTH, catalog_masters(world.catalog, sorted(in_dump)))
+        settings = settings_for(tmp_path, fake)
+        update("latest", settings.stores.master_cache_path)
+        outcomes, published = build(settings, instance=open_instance(tmp_path / "dagster"), report=lambda _: None)
+        assert published and all(o.ok for o in outcomes)
+        fetched = {int(s.path.rsplit("/", 1)[1]) for s in fake.requests("/masters/")}
+    assert fetched == masters_of(world, "alice") - in_dump  # the wantlist asks for none
+    # What the cache knows of a master: the dump's, or the API's answer for a record in the collection.
+    known = {m: world.catalog.make_master(m) for m in in_dump | {m for m in fetched if m in world.masters}}
+    expected = {}
+    for want in wants:
+        info = want["basic_information"]
+        master = known.get(info["master_id"])
+        year = (master["year"] if master else 0) if info["master_id"] else info["year"]
+        genres = master["genres"] if master and master["genres"] else info.get("genres", [])
+        expected[want["id"]] = (year or None, sorted(genres))
+    output = Path(settings.site.output_dir)
+    data = json.loads((output / "u" / "al" / "wantlist" / "wants.json").read_text())
+    rows = [dict(zip(data["columns"], row, strict=True)) for row in data["rows"]]
+    assert {r["release_id"]: (r["original_year"], sorted(r["genres"])) for r in rows} == expected
+    unknown = [w for w in wants if expected[w["id"]][0] is None and w["basic_information"]["year"]]
+    enriched = [w for w in wants if w["basic_information"]["master_id"] in in_dump]
+    assert unknown and len(enriched) > len(wants) / 2
+    # The page says so: the pressing's year, the original's unknown.
+    want = unknown[0]
+    with serve(output) as url:
+        page.goto(f"{url}u/al/wantlist/?q=&open={want['id']}")
+        page.wait_for_selector("html[data-list-ready]")
+        view = page.get_by_role("dialog")
+        view.wait_for()
+        assert f"{want['basic_information']['year']} pressing · original year unknown" in view.inner_text()

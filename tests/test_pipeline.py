@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -83,21 +85,45 @@ def test_stats_equal_counts_computed_from_the_raw_json(site, pipeline_world):
     import json
 
     settings, fake, instance = site
+    with pipeline_world.lock:  # added on the last evening of its month in California: the next month in UTC
+        item = pipeline_world.user("alice").items[100]
+        year, month = map(int, item["date_added"][:7].split("-"))
+        item["date_added"] = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]}T17:09:00-08:00"
+        pipeline_world.version += 1
     build(settings, ["al"], instance=instance, report=lambda _: None)
     stats = json.loads((Path(settings.stores.stats_dir) / "al.json").read_text())
-    genres, decades, formats = Counter(), Counter(), Counter()
+    genres, decades, formats, months, unknown = Counter(), Counter(), Counter(), Counter(), Counter()
+    artists, compilations, found, with_master = set(), 0, 0, 0
     for item in pipeline_world.items("alice"):
         info = item["basic_information"]
-        master = pipeline_world.masters.get(info["master_id"])
+        master = pipeline_world.masters.get(info["master_id"])  # None: Discogs answers 404 for it
         genres.update(set(master["genres"] if master and master["genres"] else info.get("genres", [])))
-        year = master["year"] if master and master["year"] > 0 else info["year"]
+        # The master's year; a release without a master is its own original; a pressing's year is never the
+        # original's when its master is missing.
+        year = (master["year"] if master else 0) if info["master_id"] else info["year"]
         if year > 0:
             decades[f"{year // 10 * 10}s"] += 1
+        else:
+            unknown["master_missing" if info["master_id"] and not master else "no_year"] += 1
+        with_master += bool(info["master_id"])
+        found += bool(master)
         formats.update({f["name"] for f in info["formats"]})
+        months[item["date_added"][:7]] += 1  # the month as Discogs wrote the date, its own offset kept
+        names = {re.sub(r" \(\d+\)$", "", a["name"]) for a in info["artists"]}
+        artists |= names - {"Various"}
+        compilations += "Various" in names
     assert dict(stats["counts"]["genres"]) == dict(genres)
     assert dict(stats["counts"]["decades"]) == dict(decades)
     assert dict(stats["counts"]["formats"]) == dict(formats)
-    assert stats["totals"]["items"] == 230 and stats["totals"]["enrichment_coverage"] == 1.0
+    assert dict(stats["counts"]["months_added"]) == dict(months)
+    totals = stats["totals"]
+    assert totals["items"] == 230 and unknown["master_missing"] > 0 and compilations > 0
+    assert totals["unknown_year_because"] == {"master_missing": unknown["master_missing"], "master_pending": 0,
+                                              "master_unsaid": 0, "no_year": unknown["no_year"]}
+    assert totals["original_year_known"] == 230 - sum(unknown.values())
+    assert totals["enrichment_coverage"] == round(found / with_master, 4) < 1  # found, not merely looked up
+    assert totals["artists"] == len(artists) and totals["compilations"] == compilations
+    assert "Various" not in dict(stats["counts"]["artists"])
 
 
 def test_checks_pass_and_coverage_warns_on_a_small_budget(site):
@@ -149,15 +175,17 @@ def test_dagster_definitions_validate(tmp_path):
 def test_a_malformed_release_is_named_and_skipped(site, pipeline_world):
     settings, fake, instance = site
     with pipeline_world.lock:
-        broken = pipeline_world.user("alice").items[3]
-        broken["date_added"] = "yesterday"
+        undated, broken = pipeline_world.user("alice").items[3:5]
+        undated["date_added"] = "yesterday"  # no date: the record stays, its date unknown
+        broken["id"] = "r1"  # no integer id: unreadable
         pipeline_world.version += 1
     outcomes, published = build(settings, ["al"], instance=instance, report=lambda _: None)
     assert outcomes[0].ok and published
     assert outcomes[0].metadata["collection.items"] == 229
+    assert outcomes[0].metadata["collection.skipped"] == 1
     assert outcomes[0].metadata["collection.warnings"] == 1
     state = (Path(settings.stores.state_dir) / "collections" / "al.json").read_text()
-    assert f"release {broken['id']}: date_added 'yesterday' is not a date" in state
+    assert "release r1: item lacks an integer id, an integer instance_id or basic_information" in state
 
 
 def test_daily_reconciliation_picks_up_ratings_and_removals(site, pipeline_world):

@@ -247,7 +247,7 @@ def test_value_snapshots_accumulate_one_a_day_are_never_refetched_and_are_charte
         assert rows == [["2026-01-01", "2.00"], ["2026-02-01", "20.00"], [days[2]["date"], "1,234.50"]]
         assert "lowest $5.00, median $1,234.50, highest $99.00" in chart.locator(".chart-note").inner_text()
         summary = page.get_by_test_id("summary").inner_text()
-        assert "Value (median estimate)" in summary and "$1,234.50" in summary
+        assert "Value of the whole collection, private folders included" in summary and "$1,234.50" in summary
         page.goto(url + "u/ob/collection/")
         assert page.locator("figure#value").count() == 0 and "Value" not in page.get_by_test_id("summary").inner_text()
 
@@ -325,6 +325,9 @@ def test_what_public_collectors_have_in_common_matches_a_set_computation_and_nev
     releases = {u: {i["id"] for i in found} for u, found in items.items()}
     master_of = {i["id"]: i["basic_information"]["master_id"] for found in items.values() for i in found}
     masters = {u: {master_of[r] for r in ids} - {0} for u, ids in releases.items()}
+    # A record in common: the same master, or the very same release when Discogs lists it without one.
+    record = {r: ("master", m) if m else ("release", r) for r, m in master_of.items()}
+    records = {u: {record[r] for r in ids} for u, ids in releases.items()}
     for me, other in (("al", "ob"), ("ob", "al")):
         friends = json.loads((output / "u" / me / "collection" / "friends.json").read_text())
         same = {str(r): {"names": [[other, other]], "more": 0} for r in releases[me] & releases[other]}
@@ -332,8 +335,9 @@ def test_what_public_collectors_have_in_common_matches_a_set_computation_and_nev
                   if master_of[r] in masters[other]}
         assert friends == {"same": same, "master": master} and same and master, me
         pair = (output / "u" / me / "shared" / other / "index.html").read_text()
-        assert f"<dd>{len(masters[me] & masters[other]):,}</dd>" in pair
-        assert f"<dd>{len(releases[me] & releases[other]):,}</dd>" in pair
+        assert f"<dt>Records in common (any pressing)</dt><dd>{len(records[me] & records[other]):,}</dd>" in pair
+        assert f"<dt>Of them, the very same release</dt><dd>{len(releases[me] & releases[other]):,}</dd>" in pair
+        assert any(not master_of[r] for r in releases[me] & releases[other]), "the world shares no masterless release"
     wanted = {w["id"] for w in world.user("alice").wants}
     owners = json.loads((output / "u" / "al" / "wantlist" / "owners.json").read_text())
     assert owners == {"same": {str(r): {"names": [["ob", "ob"]], "more": 0} for r in wanted & releases["ob"]},
@@ -355,8 +359,11 @@ def test_what_public_collectors_have_in_common_matches_a_set_computation_and_nev
         page.get_by_test_id("pairs").get_by_role("link", name="ob").click()
         assert page.locator("h1").inner_text() == "al and ob: shared taste"
         shown = page.get_by_test_id("common").locator("li").evaluate_all("items => items.map(i => i.dataset.release)")
-        both = {r for r in releases["al"] if master_of[r] in masters["ob"] or r in releases["ob"]}
-        assert {int(r) for r in shown} <= both and len(shown) == min(200, len(both))
+        # Exactly what the count says: one line per record in common, each one of al's own pressings of it.
+        common = records["al"] & records["ob"]
+        assert {record[int(r)] for r in shown} <= common and {int(r) for r in shown} <= releases["al"]
+        assert len({record[int(r)] for r in shown}) == len(shown) == min(100, len(common))
+        assert page.get_by_test_id("in-common").locator("dd").first.inner_text() == f"{len(common):,}"
         first_shared = next(r for r in sorted(releases["al"] & releases["ob"]))
         page.goto(url + "u/al/collection/all/?q=&open=" + str(next(
             i["instance_id"] for i in items["al"] if i["id"] == first_shared)))

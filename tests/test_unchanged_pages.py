@@ -126,6 +126,9 @@ def test_what_collectors_share_matches_a_set_computation_on_random_collections()
         releases = {n: set(t["release_id"]) for n, t in tables.items()}
         master_of = {r: m for t in tables.values() for r, m in zip(t["release_id"], t["master_id"], strict=True)}
         masters = {n: {master_of[r] for r in ids} - {0} for n, ids in releases.items()}
+        # A record in common: the same master, or the very same release when it has none.
+        record = {r: ("master", m) if m else ("release", r) for r, m in master_of.items()}
+        records = {n: {record[r] for r in ids} for n, ids in releases.items()}
 
         def said(names: list[str]) -> dict[str, object]:
             return {"names": sorted(names)[:NAMED], "more": max(0, len(names) - NAMED)}
@@ -137,15 +140,17 @@ def test_what_collectors_share_matches_a_set_computation_on_random_collections()
                       for r in releases[me] if master_of[r]}
             assert taste["friends"][me]["same"] == {str(r): said(n) for r, n in same.items() if n}, (seed, me)
             assert taste["friends"][me]["master"] == {str(r): said(n) for r, n in master.items() if n}, (seed, me)
-            ranked = sorted(((len(masters[me] & masters[n]), len(releases[me] & releases[n]), n) for n in others),
+            ranked = sorted(((len(records[me] & records[n]), len(releases[me] & releases[n]), n) for n in others),
                             key=lambda c: (-c[0], -c[1], c[2]))
-            expected = [c for c in ranked if c[0] or c[1]][:10]
-            assert [(p["masters"], p["releases"], p["with"]) for p in taste["pairs"][me]] == expected, (seed, me)
+            expected = [c for c in ranked if c[0]][:10]
+            assert [(p["records"], p["releases"], p["with"]) for p in taste["pairs"][me]] == expected, (seed, me)
             for pair in taste["pairs"][me]:
                 theirs = pair["with"]
-                common = {r for r in releases[me] if (master_of[r] and master_of[r] in masters[theirs])
-                          or (not master_of[r] and r in releases[theirs])}
-                assert {c["release_id"] for c in pair["common"]} == common, (seed, me, theirs)
+                # One line per record in common, each one of my own pressings of it: the count is the list.
+                listed = [record[c["release_id"]] for c in pair["common"]]
+                assert sorted(listed) == sorted(records[me] & records[theirs]) and len(listed) == pair["records"]
+                assert {c["release_id"] for c in pair["common"]} <= releases[me], (seed, me, theirs)
+                assert pair["releases"] <= pair["records"], (seed, me, theirs)
         for me, ids in wants.items():
             owners = {r: [n for n in tables if n != me and r in releases[n]] for r in set(ids)}
             assert taste["wanted"][me] == {str(r): said(n) for r, n in owners.items() if n}, (seed, me)

@@ -11,10 +11,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pipeline.collection.published import shown_name
+from pipeline.stats import VARIOUS
 
 RATING_LABELS = {1: "★", 2: "★★", 3: "★★★", 4: "★★★★", 5: "★★★★★"}
-VARIOUS = "Various"  # Discogs' artist for compilations: a kind of record, not an artist to rank
 OVERLAP = "One record can carry several {}, so the bars add up to more than the items."
+# Discogs' estimate is of the whole collection: it cannot leave out what the owner keeps private here.
+WHOLE_VALUE = ("Discogs values the whole collection, private folders included, so it may cover more than the "
+               "items counted here.")
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Chart:
     param: str = ""    # the list's filter that opens exactly a row's items ("" when none does)
     values: list[Any] = field(default_factory=list)  # each row's value for `param` (default: its key)
     years: str = ""    # "original" or "pressing" for the charts that come in both, shown one way at a time
+    figure: str = ""   # the one figure a chart of a single point would hide (a first value snapshot), shown instead
 
     @property
     def links(self) -> list[str]:
@@ -69,16 +73,47 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-def _no_year(unknown: int) -> str:
-    return (f"{_plural(unknown, 'item has', 'items have')} no known year and {'is' if unknown == 1 else 'are'} "
-            "not shown.") if unknown else ""
+def _no_year(unknown: int, because: dict[str, int] | None = None, what: str = "year") -> str:
+    """What a chart of years leaves out, and why when the stats say (`unknown_year_because`)."""
+    if not unknown:
+        return ""
+    because = because or {}
+    causes = [f"{n:,} {text}" for n, text in (
+        (because.get("master_missing", 0), "whose master Discogs does not have"),
+        (because.get("master_pending", 0), "whose master is not looked up yet"),
+        (because.get("master_unsaid", 0), "whose master Discogs did not say"),
+        (because.get("no_year", 0), "with no year on Discogs")) if n]
+    why = f": {'; '.join(causes)}" if causes else ""
+    return (f"{_plural(unknown, 'item has', 'items have')} no known {what} and {'is' if unknown == 1 else 'are'} "
+            f"not shown{why}.")
+
+
+def share(part: int, whole: int) -> str:
+    """A percentage that never rounds to 100% (or 0%) while some are missing (or some are there)."""
+    if not whole:
+        return "–"
+    shown = round(100 * part / whole)
+    return f"{min(99, max(1, shown)) if 0 < part < whole else shown}%"
+
+
+def _no_date(undated: int) -> str:
+    """The growth chart's note on the records Discogs gave no date added for (older answers)."""
+    return (f"{_plural(undated, 'item has', 'items have')} no date added and {'is' if undated == 1 else 'are'} "
+            "not shown.") if undated else ""
+
+
+def unreadable_line(stats: dict[str, Any]) -> str:
+    """What the dashboard says of the items Discogs sent that could not be read (in no count or page)."""
+    n = stats["totals"].get("unreadable") or 0
+    return f"{_plural(n, 'record', 'records')} could not be read from Discogs and {'is' if n == 1 else 'are'} " \
+        "not shown." if n else ""
 
 
 def charts(stats: dict[str, Any]) -> list[Chart]:
     c, t = stats["counts"], stats["totals"]
-    no_year, no_pressing_year = _no_year(t.get("unknown_year") or 0), _no_year(t.get("unknown_pressing_year") or 0)
-    various = next((n for name, n in c["artists"] if name == VARIOUS), 0)
-    artists = [row for row in c["artists"] if row[0] != VARIOUS]
+    no_year = _no_year(t.get("unknown_year") or 0, t.get("unknown_year_because"), "original year")
+    no_pressing_year = _no_year(t.get("unknown_pressing_year") or 0)
+    various, artists = t.get("compilations") or 0, c["artists"]  # who counts as an artist: stats.artists_ranked
     ratings = {int(r): n for r, n in c["ratings"]}
     rated = sum(n for r, n in ratings.items() if r > 0)
     return [
@@ -89,24 +124,25 @@ def charts(stats: dict[str, Any]) -> list[Chart]:
         Chart("artists", "Top 10 artists", "hbar", "Artist", artists[:10], param="artist",
               note=" ".join(filter(None, [OVERLAP.format("artists"), f"Compilations by {VARIOUS}: "
                                           f"{_plural(various, 'item', 'items')}, not ranked." if various else ""]))),
-        Chart("decades", "Releases by decade (original year)", "bar", "Decade", c["decades"], note=no_year,
+        Chart("decades", "Records by decade (original year)", "bar", "Decade", c["decades"], note=no_year,
               param="decade", years="original"),
-        Chart("decades-pressing", "Releases by decade (this pressing's year)", "bar", "Decade",
+        Chart("decades-pressing", "Records by decade (this pressing's year)", "bar", "Decade",
               c.get("decades_pressing", []), note=no_pressing_year, param="decade", years="pressing"),
         Chart("ratings", "Ratings", "bar", "Rating",
               [[RATING_LABELS[r], ratings.get(r, 0)] for r in range(1, 6)] if rated else [],
               note=f"{_plural(rated, 'item is', 'items are')} rated; "
                    f"{_plural(ratings.get(0, 0), 'is', 'are')} not.", param="rating", values=list(range(1, 6))),
-        Chart("years", "Releases by original year", "bar", "Year", _years(c["years"]), wide=True, note=no_year,
+        Chart("years", "Records by original year", "bar", "Year", _years(c["years"]), wide=True, note=no_year,
               param="year", years="original"),
-        Chart("years-pressing", "Releases by the year of this pressing", "bar", "Year",
+        Chart("years-pressing", "Records by the year of this pressing", "bar", "Year",
               _years(c.get("years_pressing", [])), wide=True, note=no_pressing_year, param="year", years="pressing"),
         Chart("styles", "Top styles", "hbar", "Style", c["styles"][:15], note=OVERLAP.format("styles"), param="style"),
         Chart("labels", "Top labels", "hbar", "Label", c["labels"][:10], note=OVERLAP.format("labels"),
               param="label"),
         Chart("growth", "Collection growth (items by month added)", "line", "Month", _months(c["growth"]),
               value_label="Items in the collection", wide=True,
-              note="Every month is shown, those without additions too.", param="until"),
+              note=" ".join(filter(None, ["Every month is shown, those without additions too.",
+                                          _no_date(t.get("no_date_added") or 0)])), param="until"),
         *_published(stats.get("published") or {}),
         *_value(stats.get("value")),
     ]
@@ -116,12 +152,15 @@ def _value(value: dict[str, Any] | None) -> list[Chart]:
     """The collection's worth by day (Discogs' median estimate), when its owner publishes it."""
     if not value:
         return []
-    latest, unit = value["latest"], value["currency"]
-    return [Chart("value", "Collection value over time", "line", "Date", value["median_by_date"],
+    latest, unit, days = value["latest"], value["currency"], value["median_by_date"]
+    # A line of one point is an empty grid: the first snapshot is shown as its figure (the table has it too).
+    return [Chart("value", "Collection value over time", "line", "Date", days,
                   value_label=f"Median estimate{f' ({unit})' if unit else ''}", wide=True,
+                  figure=f"{latest['median']} on {latest['date']}" if len(days) == 1 else "",
                   note=f"Discogs' estimate on {latest['date']}: lowest {latest['minimum']}, median "
-                       f"{latest['median']}, highest {latest['maximum']}. One snapshot a day, from the first "
-                       "day it was published.")]
+                       f"{latest['median']}, highest {latest['maximum']}. {WHOLE_VALUE} One snapshot a day, from "
+                       "the first day it was published" + (": the chart starts with the second." if len(days) == 1
+                                                          else "."))]
 
 
 def _published(published: dict[str, Any]) -> list[Chart]:
@@ -139,7 +178,7 @@ def _published(published: dict[str, Any]) -> list[Chart]:
 def chart_data(items: list[Chart]) -> list[dict[str, Any]]:
     """What dashboard.js draws: the same rows as the tables, for the charts that have any."""
     return [{**{k: v for k, v in asdict(chart).items() if k in ("id", "kind", "rows", "value_label", "years")},
-             "links": chart.links} for chart in items if chart.rows]
+             "links": chart.links} for chart in items if chart.rows and not chart.figure]
 
 
 def describe(stats: dict[str, Any]) -> str:
@@ -156,6 +195,7 @@ def describe(stats: dict[str, Any]) -> str:
 
 def summary(stats: dict[str, Any]) -> list[tuple[str, str]]:
     t = stats["totals"]
+    known = t.get("original_year_known")
 
     def number(value: Any) -> str:
         return "–" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
@@ -172,6 +212,10 @@ def summary(stats: dict[str, Any]) -> list[tuple[str, str]]:
         ("Latest year", str(t["latest_year"] or "–")),
         ("Last added", (t["last_added"] or "–")[:10]),
         ("Last synced", (t["last_synced"] or "–")[:10]),
-        ("Enrichment coverage", f"{t['enrichment_coverage']:.0%}"),
-        *([("Value (median estimate)", stats["value"]["latest"]["median"])] if stats.get("value") else []),
+        # Found, not looked up: a master Discogs does not have (or not fetched yet) leaves the year unknown.
+        ("Original year known", f"{share(known, t['items'])} of records" if t["items"] and known is not None
+         else "–"),
+        # Beside counts that leave private folders out, Discogs' figure for the whole collection says so.
+        *([("Value of the whole collection, private folders included (Discogs' median)",
+            stats["value"]["latest"]["median"])] if stats.get("value") else []),
     ]

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from pipeline.collection.published import extra_columns, facet_columns, shown_name
+from pipeline.collection.rows import newest_first
 
 EXPORT_COLUMNS = ("instance_id", "release_id", "master_id", "artist", "title", "year", "original_year", "genres",
                   "styles", "formats", "format_descriptions", "labels", "catno", "date_added", "rating")
@@ -21,7 +22,7 @@ def export_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
     A published folder and published custom fields follow, named as on Discogs."""
     extras = extra_columns(table)
     rows = []
-    for r in table.sort("added_at", descending=True).iter_rows(named=True):
+    for r in newest_first(table).iter_rows(named=True):
         rows.append({
             "instance_id": r["instance_id"], "release_id": r["release_id"], "master_id": r["master_id"],
             "artist": r["artist"], "title": r["title"], "year": r["year"] or None,
@@ -75,7 +76,8 @@ def export_json(rows: list[dict[str, Any]]) -> bytes:
 
 
 RELEASE_COLUMNS = ("instance_id", "release_id", "artist", "title", "year", "original_year", "genres", "styles",
-                   "formats", "format_descriptions", "labels", "catnos", "date_added", "rating", "thumb", "artists")
+                   "formats", "format_descriptions", "format", "labels", "catnos", "date_added", "rating", "thumb",
+                   "artists")
 
 
 def _json_value(column: str) -> pl.Expr:
@@ -101,7 +103,7 @@ def releases_json(table: pl.DataFrame, limit: int | None = None, *, order: dict[
         parts += [pl.lit(",")] if position else []
         parts.append(_json_value(column))
     parts.append(pl.lit("]"))
-    ordered = table.sort(["added_at", "instance_id"], descending=True)
+    ordered = newest_first(table)
     if limit is not None:
         ordered = ordered.head(limit)
     rows = ",".join(ordered.select(pl.concat_str(parts).alias("row"))["row"].to_list())

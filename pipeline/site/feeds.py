@@ -14,6 +14,9 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
+from pipeline.collection.formats import stored_text
+from pipeline.site.names import possessive
+from pipeline.site.years import years_text
 from pipeline.text import legal
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -23,9 +26,14 @@ ET.register_namespace("", ATOM)
 
 
 def recent(releases_json: bytes, n: int = FEED_SIZE) -> list[dict[str, Any]]:
-    """The newest `n` items of a staged releases.json, as dicts."""
+    """The newest `n` items of a staged releases.json, as dicts (those without a date come last there)."""
     data = json.loads(releases_json)
     return [dict(zip(data["columns"], row, strict=True)) for row in data["rows"][:n]]
+
+
+def _dated(rows: list[tuple[str, dict[str, Any], str]]) -> list[tuple[str, dict[str, Any], str]]:
+    """An entry needs the date it was added (Atom's `updated`): a record Discogs gave none for is no news."""
+    return [row for row in rows if row[1].get("date_added")]
 
 
 def _instant(stamp: str) -> datetime:
@@ -54,13 +62,15 @@ def _entry(feed: ET.Element, key: str, row: dict[str, Any], prefix: str = "") ->
     _add(entry, "updated", row["date_added"])
     release = f"https://www.discogs.com/release/{int(row['release_id'])}"
     _add(entry, "link", rel="alternate", type="text/html", href=release)
-    year = row["original_year"] or row["year"]
     labels = ", ".join(dict.fromkeys(row["labels"] or []))
-    details = [str(year) if year else "", ", ".join(row["formats"] or []), labels]
+    # Staged before the printed formats were kept, a row has its format names and descriptions only.
+    formats = row.get("format") or stored_text(row["formats"], row.get("format_descriptions"))
+    details = [years_text(row["original_year"], row["year"]), formats, labels]
     _add(entry, "summary", " · ".join(d for d in details if d) or name)
 
 
 def _feed(title: str, key: str, author: str, alternate: str, rows: list[tuple[str, dict[str, Any], str]]) -> bytes:
+    rows = _dated(rows)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _add(feed, "id", _urn(key))
     _add(feed, "title", title)
@@ -76,18 +86,18 @@ def _feed(title: str, key: str, author: str, alternate: str, rows: list[tuple[st
 
 def user_feed(label: str, directory: str, newest: list[dict[str, Any]]) -> bytes:
     """The newest additions to one collection (`recent`); `directory` is its folder under `u/`."""
-    return _feed(f"{label}'s record collection: new additions", directory, label, "./",
+    return _feed(f"{possessive(label)} record collection: new additions", directory, label, "./",
                  [(directory, row, "") for row in newest])
 
 
 def wants_feed(label: str, directory: str, newest: list[dict[str, Any]]) -> bytes:
     """The newest wants of one collector (`recent` of wants.json), for friends who could help."""
-    return _feed(f"{label}'s wantlist: new wants", f"{directory}/wantlist", label, "./",
+    return _feed(f"{possessive(label)} wantlist: new wants", f"{directory}/wantlist", label, "./",
                  [(f"{directory}/wantlist", row, "") for row in newest])
 
 
 def site_feed(collections: list[tuple[str, str, list[dict[str, Any]]]]) -> bytes:
     """The newest additions across (label, directory, newest items) of the public collectors."""
-    rows = [(directory, row, f"{label}: ") for label, directory, newest in collections for row in newest]
+    rows = _dated([(directory, row, f"{label}: ") for label, directory, newest in collections for row in newest])
     rows.sort(key=lambda r: _instant(r[1]["date_added"]), reverse=True)
     return _feed("Record collections: new additions", "site", "Record collections", "./", rows[:FEED_SIZE])

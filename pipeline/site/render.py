@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,18 +16,26 @@ import jinja2
 
 from pipeline.registry import User, Visibility
 from pipeline.site.card import CARD
-from pipeline.site.dashboard import chart_data, charts, describe, summary
+from pipeline.site.dashboard import chart_data, charts, describe, summary, unreadable_line
 from pipeline.site.feeds import recent, user_feed, wants_feed
+from pipeline.site.names import possessive
 from pipeline.site.paths import page_path, user_dir
 from pipeline.site.staging import StagedUser
 from pipeline.site.static_files import TEMPLATES, Asset
+from pipeline.site.years import years_text
+
+DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")  # a date or a month as the pages write them: 2022-02-28, 2022-02
 
 
 @functools.cache
 def environment() -> jinja2.Environment:
     """One environment per process: it compiles each template once (and again only when its file changes)."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    env.globals["years_text"] = years_text  # the one way a record's years are written (pipeline/site/years.py)
+    env.filters["possessive"] = possessive  # "Alice's", "Chris Evans'" (pipeline/site/names.py)
+    env.tests["date"] = lambda value: isinstance(value, str) and DATE.fullmatch(value) is not None  # <time>, kept whole
+    return env
 
 
 def context(root: str, assets: dict[str, Asset], **extra: Any) -> dict[str, Any]:
@@ -58,7 +67,7 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset], *, card
     dashboard = env.get_template("dashboard.html.j2").render(context(
         "../../../", assets, user=user, totals=stats["totals"], summary=summary(stats), charts=shown,
         charts_json=chart_data(shown), noindex=noindex, description=line, recent=staged.newest[:RECENT],
-        image=image, wantlist=wantlist, pairs=shared.get("pairs", [])))
+        image=image, wantlist=wantlist, pairs=shared.get("pairs", []), unreadable=unreadable_line(stats)))
     listing = env.get_template("list.html.j2").render(context("../../../../", assets, user=user, noindex=noindex,
                                                               description=line, image=image, wantlist=False,
                                                               friends=friends))
@@ -69,7 +78,7 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset], *, card
              "collection/feed.xml": feed, "index.html": redirect.encode()}
     if staged.wants is not None and user.publish.wantlist:
         wanted = env.get_template("list.html.j2").render(context("../../../", assets, user=user, noindex=noindex,
-                                                                 description=f"{user.label}'s wantlist",
+                                                                 description=f"{possessive(user.label)} wantlist",
                                                                  image="", wantlist=True,
                                                                  friends=bool(shared.get("wanted"))))
         pages.update({"wantlist/index.html": wanted.encode(), "wantlist/wants.json": staged.wants,

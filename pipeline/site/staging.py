@@ -20,6 +20,7 @@ import polars as pl
 from filelock import FileLock
 
 from pipeline.atomic import write_atomically
+from pipeline.collection.rows import newest_first
 from pipeline.fingerprint import files_digest
 from pipeline.registry import Publishing
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
@@ -30,7 +31,7 @@ DATA_FILES = ("releases.json", "first.json", "covers.json", "export.csv", "expor
 FINGERPRINT = "fingerprint"  # of the data the staged files were made from
 DIGEST = "digest"  # of every staged file but the stats and the entry (which a refresh rewrites): see `digest`
 NEWEST = "newest.json"  # the newest items of releases.json, for the feeds without parsing the whole of it
-TASTE_COLUMNS = ("release_id", "master_id", "artist", "title", "thumb", "genres", "original_year")
+TASTE_COLUMNS = ("release_id", "master_id", "artist", "title", "thumb", "genres", "original_year", "year")
 
 
 def _covers(rows: list[dict[str, Any]], n: int = 4) -> list[dict[str, Any]]:
@@ -92,7 +93,7 @@ def stage_user(name: str, table: pl.DataFrame, stats: dict[str, Any], staging: P
         (fresh / NEWEST).write_text(json.dumps(recent(releases_json(table, limit=FEED_SIZE)), ensure_ascii=False),
                                     encoding="utf-8")
         (fresh / DIGEST).write_text(_digest(fresh), encoding="utf-8")
-        newest = table.sort("added_at", descending=True).head(4)
+        newest = newest_first(table).head(4)
         rows = newest.select("thumb", "release_id", "artist", "title").to_dicts()
         (fresh / "entry.json").write_text(json.dumps({"items": stats["totals"]["items"], "covers": _covers(rows),
                                                       "last_synced": stats["totals"]["last_synced"],
