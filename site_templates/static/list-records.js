@@ -32,13 +32,18 @@
         styles: list("styles"),
         formats: list("formats"),
         descriptions: list("format_descriptions"),
+        // The formats as printed (pipeline/collection/formats.py): "6 × Vinyl, LP, Box Set". Data staged before
+        // that column existed has the names and descriptions only.
+        format: at.format === undefined ? [...list("formats"), ...list("format_descriptions")].join(", ")
+          : String(row[at.format] || ""),
         labels: list("labels"),
         catnos: list("catnos"),
         thumb: String(row[at.thumb] || ""),
         artists: list("artists"),
         rating: row[at.rating] || 0,
-        // The month it was added, in UTC like the dashboard's growth chart.
-        month: row[at.date_added] ? new Date(row[at.date_added]).toISOString().slice(0, 7) : "",
+        // The month it was added as Discogs wrote the date, in its own offset (not UTC): the month its row shows,
+        // and the growth chart's (stats.added_month, the same rule).
+        month: (/^(\d{4}-\d{2})-\d{2}/.exec(String(row[at.date_added] || "")) || ["", ""])[1],
         added: String(row[at.date_added] || ""),
         copies: 1,  // how many records share its release id: counted over the whole list by the worker
         extras: Object.fromEntries(extras.map((name) => [name, row[at[name]] == null ? "" : String(row[at[name]])])),
