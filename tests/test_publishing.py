@@ -356,6 +356,8 @@ def test_what_public_collectors_have_in_common_matches_a_set_computation_and_nev
     assert not (output / "u" / unlisted / "shared").exists()
     with serve(output) as url:
         page.goto(url + "u/al/collection/")
+        in_common = len(records["al"] & records["ob"])
+        assert page.get_by_test_id("pairs").inner_text() == f"ob: {in_common:,} records in common"
         page.get_by_test_id("pairs").get_by_role("link", name="ob").click()
         assert page.locator("h1").inner_text() == "al and ob: shared taste"
         shown = page.get_by_test_id("common").locator("li").evaluate_all("items => items.map(i => i.dataset.release)")
