@@ -69,7 +69,7 @@ function order(sort, state) {
   const shelf = (r) => `${r.labels[0] || ""}\u0000${r.catnos[0] || ""}`;
   // [key or null (always last), comparison of two keys]
   const keys = {
-    added: [(r) => -r.index, (a, b) => a - b],  // records arrive newest first
+    added: [(r) => (r.added ? -r.index : null), (a, b) => a - b],  // records arrive newest first, undated last
     artist: [(r) => r, byArtist],
     title: [(r) => r, (a, b) => collator.compare(a.title, b.title) || byArtist(a, b)],
     year: [(r) => yearOf(r, state) || null, (a, b) => a - b],
@@ -209,6 +209,16 @@ const ANSWERS = {
   },
   record({ instance }) {
     return byInstance.has(instance) ? shown(byInstance.get(instance)) : null;
+  },
+  // For the larger view's previous and next: the record `step` places from `instance` in the view's order
+  // (null past either end, or when it is not in the view), and whether that one has records before and after.
+  around({ state, instance, step = 0 }) {
+    const found = matches(state);
+    const at = found.findIndex((r) => r.instance === instance);
+    const to = at < 0 ? -1 : at + step;
+    const inside = to >= 0 && to < found.length;
+    const record = inside ? shown(found[to]) : null;
+    return { record, before: inside && to > 0, after: inside && to < found.length - 1 };
   },
   // Every artist or label in the collection, for the field's suggestions.
   known({ name }) {

@@ -143,7 +143,7 @@
     for (const name of names) {
       const shown = publishedName(name);
       const facet = document.createElement("div");
-      facet.className = "facet";
+      facet.className = "facet published";  // wider than the others: "Any Media Condition" is not cut
       const label = text("label", "", `${shown} `);
       const select = document.createElement("select");
       select.name = name;
@@ -277,10 +277,18 @@
   }
 
   // "SWCO 1762", "1762", "SWCO-1762" are one catalogue number written three ways: keep the first, fullest.
+  // "none" is Discogs' placeholder for a release without one: not a number to print.
   function catalogueNumbers(values) {
-    const distinct = unique(values, compact);
+    const distinct = unique(values.filter((value) => value.trim().toLowerCase() !== "none"), compact);
     return distinct.filter((value) => !distinct.some((other) => other !== value && compact(other) !== compact(value)
       && compact(other).endsWith(compact(value))));
+  }
+
+  // A record's years as every page writes them (pipeline/site/years.py): a pressing's year is never passed off
+  // as the original's.
+  function yearsText(r) {
+    if (r.original) return r.year && r.year !== r.original ? `${r.original} (this pressing ${r.year})` : String(r.original);
+    return r.year ? `${r.year} pressing · original year unknown` : "year unknown";
   }
 
   function row(r) {
@@ -304,15 +312,16 @@
       title.append(mark);
     }
     body.append(title);
-    let year = r.original ? String(r.original) : "year unknown";
+    const year = yearsText(r);
     const added = r.month ? `added ${r.added.slice(0, 10)}` : "";
     const rated = r.rating ? stars(r.rating) : "";
-    if (r.year && r.original && r.year !== r.original) year += ` (this pressing ${r.year})`;
-    const formats = [...r.formats, ...r.descriptions].join(", ");
     const label = [unique(r.labels, (name) => name).join(", "), catalogueNumbers(r.catnos).join(", ")]
       .filter(Boolean).join(" – ");
-    body.append(text("div", "meta", [year, formats, label].filter(Boolean).join(" · ")));
-    const about = text("div", "meta when", [added, rated].filter(Boolean).join(" · "));
+    body.append(text("div", "meta", [year, r.format, label].filter(Boolean).join(" · ")));
+    const about = text("div", "meta when", "");
+    if (added) about.append("added ", text("time", "", r.added.slice(0, 10)));  // never broken at its hyphens
+    if (added && rated) about.append(" · ");
+    if (rated) about.append(rated);
     if (rated) about.setAttribute("aria-label", [added, `rated ${r.rating} of 5`].filter(Boolean).join(" · "));
     body.append(about);
     const shared = alsoIn(r);
@@ -461,6 +470,7 @@
       if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
     }
     setText(count, numbers.format(answer.found));
+    count.hidden = answer.found === 0;  // "No records match these filters.", not "0 No records match …"
     showChips();
     scheduleFacets();
     const pressing = state.years === "pressing" && state.sort.startsWith("year");
@@ -468,8 +478,9 @@
     const filtered = state.q || [...FILTERS, ...Object.keys(LINKED)].some((name) => state[name]);
     for (const box of form.querySelectorAll("input[data-except]")) box.disabled = !state[box.dataset.except];
     status.classList.remove("error");
-    setText(status, answer.found ? (filtered ? `of ${numbers.format(total)} releases match` : "releases")
-      : "No releases match these filters.");
+    // Copies are counted (two of one release are two records): "releases" would undercount what is listed.
+    setText(status, answer.found ? (filtered ? `of ${numbers.format(total)} records match` : "records")
+      : "No records match these filters.");
     pages.hidden = answer.found <= perPage;
     setText(pageLabel, `Page ${state.page} of ${answer.pages}`);
     const focused = document.activeElement;
@@ -491,7 +502,7 @@
   }
 
   function failed(error) {
-    status.textContent = `Could not load the releases (${error.message}). Reload the page to try again.`;
+    status.textContent = `Could not load the records (${error.message}). Reload the page to try again.`;
     status.classList.add("error");
   }
 
@@ -533,9 +544,28 @@
   }
 
   // The larger view of one release: a modal dialog (focus stays inside, Esc closes), in the address as ?open=.
+  // Opened from a cover (or a shared link) it has a history entry of its own, so Back closes it and stays on
+  // the list; closing it goes back from that entry. Previous and next follow the list's order across pages.
   let returnTo = null;
-  function openView(r, from) {
+  let openPushed = false;  // the record shown has a history entry of its own, which closing it goes back from
+  const steps = { prev: viewer.querySelector('[data-step="-1"]'), next: viewer.querySelector('[data-step="1"]') };
+  async function showSteps(instance) {
+    const { before, after } = await ask("around", { state, instance });
+    if (viewer.dataset.instance !== instance) return;  // stepped on meanwhile
+    const focused = document.activeElement;
+    steps.prev.disabled = !before;
+    steps.next.disabled = !after;
+    if (focused === steps.prev && !before) steps.next.focus();  // a button that disabled itself keeps no focus
+    if (focused === steps.next && !after) steps.prev.focus();
+  }
+  async function step(by) {
+    const instance = viewer.dataset.instance;
+    const { record } = await ask("around", { state, instance, step: by });
+    if (record && viewer.open && viewer.dataset.instance === instance) openView(record, returnTo);
+  }
+  function openView(r, from, push = false) {
     returnTo = from || null;
+    seen.set(r.instance, r);
     const big = viewer.querySelector(".big-cover");
     big.replaceChildren(covers.cover(r.thumb, r.release, r.artist, r.title, 500));
     largeCover(r.instance).then((url) => {
@@ -549,9 +579,13 @@
     viewer.querySelector("h2").textContent = `${r.title || "(untitled)"}${copies > 1 ? ` (×${copies})` : ""}`;
     const facts = viewer.querySelector("dl");
     facts.replaceChildren();
-    detail(facts, "Original year", r.original ? String(r.original) : "unknown");
-    if (r.year && r.year !== r.original) detail(facts, "This pressing", String(r.year));
-    detail(facts, "Format", [...r.formats, ...r.descriptions].join(", "));
+    if (r.original) {
+      detail(facts, "Original year", String(r.original));
+      if (r.year && r.year !== r.original) detail(facts, "This pressing", String(r.year));
+    } else {
+      detail(facts, "Year", r.year ? yearsText(r) : "unknown");
+    }
+    detail(facts, "Format", r.format);
     detail(facts, "Label", [unique(r.labels, (name) => name).join(", "), catalogueNumbers(r.catnos).join(", ")]
       .filter(Boolean).join(" – "));
     detail(facts, "Genres", r.genres.join(", "));
@@ -570,7 +604,10 @@
     const link = viewer.querySelector(".on-discogs");
     link.href = `https://www.discogs.com/release/${Number(r.release)}`;
     state.open = r.instance;
-    writeState(false);
+    const pushing = push && !viewer.open;
+    writeState(pushing);
+    openPushed = openPushed || pushing;
+    showSteps(r.instance);
     if (!viewer.open) viewer.showModal();
   }
 
@@ -578,16 +615,31 @@
     document.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-open]");
       const chosen = button && seen.get(button.dataset.open);
-      if (chosen) openView(chosen, button);
+      if (chosen) openView(chosen, button, true);
+    });
+    for (const button of Object.values(steps)) {
+      button.addEventListener("click", () => step(Number(button.dataset.step)));
+    }
+    viewer.addEventListener("keydown", (event) => {
+      const arrow = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+      if (!arrow || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      step(arrow);
     });
     viewer.querySelector(".close").addEventListener("click", () => viewer.close());
     viewer.addEventListener("click", (event) => {
       if (event.target === viewer) viewer.close();  // a click on the backdrop
     });
     viewer.addEventListener("close", () => {
+      const shown = list.querySelector(`button[data-open="${viewer.dataset.instance}"]`);  // stepped to, if drawn
       state.open = "";
-      writeState(false);
-      const back = returnTo && returnTo.isConnected ? returnTo : list.querySelector("button[data-open]");
+      if (openPushed) {
+        openPushed = false;
+        window.history.back();  // to the list's own entry, which popstate draws (the view already closed)
+      } else {
+        writeState(false);
+      }
+      const back = shown || (returnTo && returnTo.isConnected ? returnTo : list.querySelector("button[data-open]"));
       if (back) back.focus();
     });
     views.addEventListener("click", (event) => {
@@ -695,6 +747,7 @@
     window.addEventListener("popstate", async () => {
       clearTimeout(addressLater);  // the address waiting to be written belonged to the entry just left
       addressLater = null;
+      openPushed = false;  // Back (or Forward) has left the open record's entry already
       const before = state;
       state = readState();
       if (state.years !== before.years) fillSelect("decade", (await ask("values", { state })).decade, state.decade, byDecade);
@@ -724,7 +777,7 @@
       list.classList.toggle("wall", state.view === "covers");
       list.replaceChildren(...newest.map((r) => (state.view ? tile(r) : row(r))));
       count.textContent = numbers.format(Number(first.total) || newest.length);
-      status.textContent = "releases (loading the rest…)";
+      status.textContent = "records (loading the rest…)";
       performance.mark("first-rows");  // read by the browser benchmark
       root.dataset.firstRows = "true";
     } catch {
@@ -732,8 +785,39 @@
     }
   }
 
+  // What the visitor types, picks or sorts while the whole list still loads is kept (the controls are set from
+  // the address when it arrives, which emptied the search box) and applied then, as one step back can undo.
+  const early = new Map();
+  const keepEarly = (event) => event.target.name && early.set(event.target.name, event.target.value);
+  async function earlyChanges() {
+    const resolved = {};  // artist and label typed any way become the collection's own spelling, as later
+    for (const name of ["artist", "label"].filter((n) => early.has(n) && early.get(n).trim())) {
+      resolved[name] = [early.get(name), await ask("resolve", { name, typed: early.get(name).trim() })];
+    }
+    form.removeEventListener("input", keepEarly);
+    form.removeEventListener("change", keepEarly);
+    const changes = {};
+    for (const [name, value] of early) {
+      if (name === "q") changes.q = value;
+      else if (name === "sort" && SORTS.includes(value)) changes.sort = value;
+      else if (name === "years") changes.years = value === "pressing" ? "pressing" : "";
+      else if (name === "from" || name === "to") changes[name] = /^\d{4}$/.test(value.trim()) ? value.trim() : "";
+      else if (name === "artist" || name === "label") {
+        changes[name] = resolved[name] && resolved[name][0] === value ? resolved[name][1] : "";
+      } else if (FILTERS.includes(name)) changes[name] = value;
+    }
+    for (const [name, value] of Object.entries(changes)) if (state[name] === value) delete changes[name];
+    if (changes.years !== undefined) {  // a decade of original years is not one of pressing years
+      fillSelect("decade", (await ask("values", { state: { ...state, ...changes } })).decade, "", byDecade);
+      Object.assign(changes, { decade: "", except: exceptWithout("decade") });
+    }
+    return changes;
+  }
+
   let settled = false;
   async function start() {
+    form.addEventListener("input", keepEarly);
+    form.addEventListener("change", keepEarly);
     state = readState();
     const whole = ask("load", { url: absolute(form.dataset.src), state });
     const shared = form.dataset.friends
@@ -757,16 +841,23 @@
     published.order = loaded.order || {};
     state = readState();  // the published facets' filters, now that the page knows them
     fillSelects(loaded.values);
+    let [chosen, opened] = await Promise.all([askPick(), state.open ? ask("record", { instance: state.open }) : null]);
+    const changes = await earlyChanges();
+    if (Object.keys(changes).length) {
+      state = { ...state, pick: "", open: "", page: 1, ...changes };
+      chosen = opened = null;
+      writeState(true);
+    }
     syncControls();
-    const [chosen, opened] = await Promise.all([askPick(), state.open ? ask("record", { instance: state.open }) : null]);
     listen();
     render();
     showPick(chosen, false);
-    if (state.open && !opened) {
-      state.open = "";  // a record no longer in the collection
+    if (state.open) {
+      // A shared link's record opens in the view over the list, Back closing it (an entry of its own) …
+      state.open = "";
       writeState(false);
+      if (opened) openView(opened, null, true);  // … unless it is no longer in the collection
     }
-    showOpen(opened);
   }
 
   start();
