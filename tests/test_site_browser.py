@@ -319,7 +319,7 @@ def test_chart_tables_open_from_the_keyboard(page, base_url):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.tagName") == "SUMMARY":
             break
-    assert page.evaluate("document.activeElement.textContent") == "Table: genres"
+    assert page.evaluate("document.activeElement.textContent") == "Table: Genres"  # in the chart's own case
     page.keyboard.press("Enter")
     assert page.locator('table[data-table="genres"]').is_visible()
 
@@ -370,7 +370,7 @@ def test_filters_combine_with_an_accent_and_case_blind_search(page, site, base_u
     assert query_of(page) == {"genre": [genre], "decade": [decade], "q": [word]}
     page.locator('input[type="search"]').fill("zzz no such record")
     assert count(page) == 0
-    assert "No releases match" in page.locator("#status").inner_text()
+    assert "No records match" in page.locator("#status").inner_text()
 
 
 def test_search_ignores_punctuation_and_spacing(page, site, base_url):
@@ -628,7 +628,7 @@ def test_a_missing_data_file_or_list_worker_is_said_on_the_page(browser, site, b
     tab.route(missing, lambda route: route.fulfill(status=404, body="gone"))
     tab.goto(f"{base_url}u/al/collection/all/")
     tab.wait_for_selector("#status.error")
-    assert f"Could not load the releases ({said})" in tab.locator("#status").inner_text()
+    assert f"Could not load the records ({said})" in tab.locator("#status").inner_text()
     context.close()
 
 
