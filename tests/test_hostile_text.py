@@ -90,7 +90,7 @@ def test_feeds_are_well_formed_whatever_the_text_they_are_given():
     assert _titles(mine) == ["A\ufffdB – T\ufffd\ufffd\ufffd"]
     assert _titles(everyone) == ["Nu\ufffdll: A\ufffdB – T\ufffd\ufffd\ufffd"]
     summary = mine_root.find(f"{ATOM}entry/{ATOM}summary").text
-    assert summary == "1999 · Vinyl\ufffd · L\ufffd"
+    assert summary == "1999 pressing · original year unknown · Vinyl\ufffd · L\ufffd"
 
 
 def test_a_card_with_a_20000_character_genre_is_drawn_at_once_and_its_text_stays_in_its_place():
