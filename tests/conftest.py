@@ -125,6 +125,23 @@ def built_site(root: Path, world, users_yaml: str, accounts: dict[str, str]):
         yield world, fake, settings, instance
 
 
+def build_once(root: Path, world, users_yaml: str, accounts: dict[str, str]) -> list:
+    """Build `world` registered as `users_yaml` under `root` for a module-scoped fixture (the environment
+    cleared as `isolated_env` clears it per test), every user ok; returns the outcomes."""
+    from pipeline.build import build
+    with pytest.MonkeyPatch.context() as env:
+        for name in [n for n in os.environ if n.startswith("DISCOGS")]:
+            env.delenv(name)
+        env.setenv("DISCOGS_SITE_KEY", generate_key())
+        env.setenv("DISCOGS_RATELIMIT_DIR", str(root / "ratelimit"))
+        register(root, users_yaml, accounts)
+        with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
+            outcomes, published = build(settings_for(root, fake), instance=open_instance(root / "dagster"),
+                                        report=lambda _: None)
+    assert published and all(o.ok for o in outcomes), [o.error for o in outcomes]
+    return outcomes
+
+
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
 
@@ -146,6 +163,14 @@ def site(tmp_path, pipeline_world):
 
 def masters_of(world, username):
     return {i["basic_information"]["master_id"] for i in world.items(username)} - {0}
+
+
+def found_share(world, username: str) -> float:
+    """Coverage as a collector reads it, counted from the world: the share of the user's items with a master
+    whose master the world has (answers 200), among the items with one."""
+    with_master = [i["basic_information"]["master_id"] for i in world.items(username)
+                   if i["basic_information"].get("master_id")]
+    return sum(1 for m in with_master if m in world.masters) / len(with_master) if with_master else 1.0
 
 
 @pytest.fixture(scope="module")

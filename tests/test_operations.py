@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline import cli
 from pipeline.build import build
-from tests.conftest import masters_of, served_root
+from tests.conftest import found_share, masters_of, served_root
 
 
 def test_status_shows_each_user_and_the_last_error(site, pipeline_world, capsys, monkeypatch):
@@ -30,11 +30,7 @@ def test_status_shows_each_user_and_the_last_error(site, pipeline_world, capsys,
     cached = len(masters_of(pipeline_world, "alice") | masters_of(pipeline_world, "obi"))
     assert f"master cache: {cached:,} masters, 0 from the dump and {cached:,} from the API" in out
     assert lines["al"].split()[1:5] == ["public", "yes", "230", lines["al"].split()[4]]
-    # Coverage counts masters found: alice's items with a master that the world has, among those with one.
-    with_master = [i["basic_information"]["master_id"] for i in pipeline_world.items("alice")
-                   if i["basic_information"].get("master_id")]
-    found = sum(1 for m in with_master if m in pipeline_world.masters) / len(with_master)
-    assert f" {found:.0%} " in lines["al"] and lines["al"].endswith("https://ex.org/records/u/al/collection/")
+    assert f" {found_share(pipeline_world, 'alice'):.0%} " in lines["al"] and lines["al"].endswith("https://ex.org/records/u/al/collection/")
     assert "unlisted" in lines["ob"] and "discogs-site connect ob" in lines["ob"]
     assert re.search(r"https://ex\.org/records/u/ob-[0-9a-f]{20}/collection/$", lines["ob"])
     assert "private" in lines["hid"] and "not published" in lines["hid"] and " – " in lines["hid"]

@@ -9,17 +9,14 @@ Expected values come from the published releases.json and covers.json, read here
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from pipeline.build import build, open_instance
-from pipeline.fakes.discogs import FakeDiscogs, generate_world
-from pipeline.vault import generate_key
+from pipeline.fakes.discogs import generate_world
 from tests.browser import serve, watch
-from tests.conftest import register, settings_for
+from tests.conftest import build_once
 
 USERS = """users:
   - name: al
@@ -43,16 +40,7 @@ def output(tmp_path_factory) -> Path:
         newest = max(world.user("alice").items, key=lambda i: i["date_added"])
         newest["basic_information"]["thumb"] = newest["basic_information"]["cover_image"] = FOREIGN_IMAGE
         world.version += 1
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("DISCOGS")]:
-            env.delenv(name)
-        env.setenv("DISCOGS_SITE_KEY", generate_key())
-        env.setenv("DISCOGS_RATELIMIT_DIR", str(root / "ratelimit"))
-        register(root, USERS, {"al": "alice", "ob": "obi"})
-        with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
-            outcomes, published = build(settings_for(root, fake), instance=open_instance(root / "dagster"),
-                                        report=lambda _: None)
-    assert published and all(o.ok for o in outcomes)
+    build_once(root, world, USERS, {"al": "alice", "ob": "obi"})
     return root / "output"
 
 

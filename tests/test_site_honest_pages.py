@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -24,11 +23,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from pipeline.build import build, open_instance
-from pipeline.fakes.discogs import FakeDiscogs, generate_world
-from pipeline.vault import generate_key
+from pipeline.fakes.discogs import generate_world
 from tests.browser import serve, settled
-from tests.conftest import register, settings_for
+from tests.conftest import build_once
 from tests.test_site_browser import matching
 
 USERS = """users:
@@ -78,16 +75,7 @@ def built(tmp_path_factory) -> Built:
             item["basic_information"].update(title=title, **change)
             item["date_added"] = (latest + timedelta(minutes=3 - n)).isoformat()  # the newest: in the feed
         world.version += 1
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("DISCOGS")]:
-            env.delenv(name)
-        env.setenv("DISCOGS_SITE_KEY", generate_key())
-        env.setenv("DISCOGS_RATELIMIT_DIR", str(root / "ratelimit"))
-        register(root, USERS, {"chris": "chrisevans", "dana": "dana"})
-        with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
-            outcomes, published = build(settings_for(root, fake), instance=open_instance(root / "dagster"),
-                                        report=lambda _: None)
-    assert published and all(o.ok for o in outcomes), [o.error for o in outcomes]
+    build_once(root, world, USERS, {"chris": "chrisevans", "dana": "dana"})
     return Built(root / "output", {i["instance_id"]: i for i in world.items("chrisevans")})
 
 
