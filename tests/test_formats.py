@@ -20,6 +20,9 @@ def test_quantities_are_printed_as_discogs_prints_them():
         # Listed disc by disc: one entry of three, its descriptions said once.
         ([{"name": "CD", "qty": "1", "descriptions": ["Album"]}] * 3 + [{"name": "DVD", "qty": "1"}],
          "3 × CD, Album, DVD"),
+        # Two different discs of one name are two entries, never "2 × Vinyl, LP, Album, 7\"".
+        ([{"name": "Vinyl", "qty": "1", "descriptions": ["LP", "Album"]},
+          {"name": "Vinyl", "qty": "1", "descriptions": ['7"', "Single"]}], 'Vinyl, LP, Album, Vinyl, 7", Single'),
         ([{"name": "Cassette", "qty": "", "descriptions": "not a list"}, {"qty": "4"}], "Cassette"),
         ([], ""),
     ]

@@ -144,10 +144,11 @@ def _run(output: Path, home: Path, server: ThreadingHTTPServer | None) -> int:
             fetched = int(m.get("master_enrichment.masters_fetched", 0))
             # The shared cache: masters an earlier user's run fetched cost this user nothing.
             before = max(0, int(m.get("master_enrichment.masters_from_api", 0)) - fetched)
-            rows.append((user.name, user.visibility.value, m.get("collection.items", 0), spent,
+            rows.append((user.name, user.visibility.value, m.get("collection.items", 0), m.get("collection.skipped", 0),
+                         spent,
                          m.get("master_enrichment.masters_from_dump", 0), fetched, before, f"{outcome.seconds:.1f}"))
         print()
-        columns = ("items", "API requests", "masters from the dump", "masters fetched now",
+        columns = ("items", "skipped", "API requests", "masters from the dump", "masters fetched now",
                    "masters fetched for an earlier user", "seconds")
         print_table(("user", "visibility", *columns), rows, numeric=columns)
         print(f"\nThe fake API served {fake.count()} requests in {time.monotonic() - started:.0f} s and answered "
