@@ -33,7 +33,7 @@ from pipeline.fingerprint import fingerprint
 from pipeline.registry import Publishing, Visibility
 from pipeline.site.staging import DEFAULT_CHOICES, FINGERPRINT, restage_sync_time
 from pipeline.stats import enriched
-from pipeline.sync import PER_PAGE, read_again, rows_by_instance
+from pipeline.sync import PER_PAGE, held, read_again, rows_by_instance, unreadable_of
 
 UNCHANGED = "unchanged (no run)"
 
@@ -75,7 +75,7 @@ def refresh_if_unchanged(settings: PipelineSettings, instance: dg.DagsterInstanc
     with discogs.client(user, stores) as client:
         body = client.get_json(path, params=params)
         requests, waited = client.stats.requests, client.stats.limiter_wait_seconds
-    if not _same(previous, set(state.skipped), len(state.anonymous), CollectionPage.parse(body), name):
+    if not _same(previous, unreadable_of(state), CollectionPage.parse(body), name):
         hand_over(user.name, path, params, body)
         return None
     state.synced_at = now.isoformat()
@@ -107,13 +107,13 @@ def record_unchanged(instance: dg.DagsterInstance, outcomes: list) -> None:
             "checked_by": "discogs-site build (no run)"}))
 
 
-def _same(previous, skipped: set[int], anonymous: int, page: CollectionPage, user: str) -> bool:
-    """The newest page shows the collection as stored: the same count (the unreadable items, those without an
-    instance id included, counted as present), every item on it known and unchanged."""
-    known = set(previous["instance_id"].to_list()) | skipped
+def _same(previous, unreadable: Unreadable, page: CollectionPage, user: str) -> bool:
+    """The newest page shows the collection as stored: the same count (sync.held), every item on it known and
+    unchanged."""
+    known, count = held(previous, unreadable)
     warnings: list[str] = []
     rows = rows_by_instance(page.releases, warnings, Unreadable(), user, frozenset())
-    if warnings or set(rows) - known or page.items != len(known) + anonymous:
+    if warnings or set(rows) - known or page.items != count:
         return False
     fresh = frame_of(list(rows.values())).sort("instance_id")
     stored = previous.filter(previous["instance_id"].is_in(list(rows))).sort("instance_id")

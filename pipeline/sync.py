@@ -145,6 +145,14 @@ def folders_agree(table: pl.DataFrame, counts: dict[int, int], unreadable: int =
     return all(folder in counts for folder in stored if folder is not None)  # a folder gone: its records moved
 
 
+def held(previous: pl.DataFrame, unreadable: Unreadable) -> tuple[set[int], int]:
+    """(the instance ids a stored collection knows, the count Discogs reports for it when nothing changed):
+    its rows and its unreadable items, those without an instance id counted too. The one rule for "is the
+    count unchanged", for the refresh in a run and the check before one (quick_refresh)."""
+    known = set(previous["instance_id"].to_list()) | set(unreadable.folders)
+    return known, len(known) + len(unreadable.anonymous)
+
+
 def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.DataFrame,
                  skipped: Unreadable, keep_fields: frozenset[int]) -> SyncResult | None:
     """Newest pages until one holds a known item; None when only a full pass can explain the count.
@@ -152,7 +160,7 @@ def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.D
     The newest page's total is the folder's count: an unchanged collection costs that one request. Items
     without an instance id cannot be told apart: those the last full pass counted are counted again, and
     one more (or fewer) leaves the count unexplained."""
-    known = set(previous["instance_id"].to_list()) | set(skipped.folders)
+    known, count = held(previous, skipped)
     warnings: list[str] = []
     fresh: dict[int, dict[str, Any]] = {}
     bad = Unreadable()
@@ -168,7 +176,7 @@ def _incremental(client: DiscogsClient, user: str, username: str, previous: pl.D
             break
         page_number += 1
     new = {i: r for i, r in fresh.items() if i not in known}
-    if len(known) + len(new) + len(set(bad.folders) - known) + len(skipped.anonymous) != folder_count:
+    if count + len(new) + len(set(bad.folders) - known) != folder_count:
         return None
     # Known items seen on the newest pages come back fresh too (a new rating costs nothing extra), and an
     # item skipped before that reads now is a row, no longer skipped.
