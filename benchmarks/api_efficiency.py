@@ -16,15 +16,15 @@ import math
 import tempfile
 from pathlib import Path
 
+from pipeline.accounts.credentials import PersonalToken
 from pipeline.collection.store import SyncState
+from pipeline.collection.sync import sync_collection
 from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
-from pipeline.discogs.credentials import PersonalToken
 from pipeline.discogs.ratelimit import SharedRateLimiter
 from pipeline.fakes.discogs import FakeDiscogs, add_generated_items, generate_world, personal_token_for
 from pipeline.masters.cache import MasterCache
 from pipeline.masters.enrich import enrich
-from pipeline.sync import sync_collection
 
 FAST = RateLimit(5000, 1.0)  # counts, not time, are measured here
 

@@ -24,14 +24,14 @@ def measure(items: int) -> dict[str, float]:
     """Runs inside the child: build the input (not timed), then time stats + pages + publish."""
     import polars as pl
 
+    from pipeline.accounts.registry import load_users
     from pipeline.collection.rows import frame_of, row_of
     from pipeline.fakes.discogs import generate_world
     from pipeline.masters.cache import MASTER_SCHEMA
-    from pipeline.registry import load_users
     from pipeline.site.publish import publish_site
     from pipeline.site.staging import stage_user
     from pipeline.site.static_files import site_assets
-    from pipeline.stats import compute_stats, enriched
+    from pipeline.stats.collection import compute_stats, enriched
 
     world = generate_world(f"bench:{items}", catalog_size=max(600, items // 2))
     table = frame_of([row_of(i) for i in world.items("bench")])

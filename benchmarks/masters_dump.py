@@ -25,17 +25,17 @@ import time
 from datetime import date
 from pathlib import Path
 
+from pipeline.accounts.credentials import PersonalToken
 from pipeline.collection.store import SyncState
+from pipeline.collection.sync import sync_collection
 from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
-from pipeline.discogs.credentials import PersonalToken
 from pipeline.discogs.ratelimit import SharedRateLimiter
 from pipeline.dump.importer import import_dump
 from pipeline.fakes.discogs import FakeDiscogs, generate_world, personal_token_for
 from pipeline.fakes.dumps import first_masters, world_masters, write_dump
 from pipeline.masters.cache import MasterCache
 from pipeline.masters.enrich import enrich
-from pipeline.sync import sync_collection
 
 COMPRESSED = RateLimit(60, 2.0)
 SCALE = 60.0 / COMPRESSED.seconds

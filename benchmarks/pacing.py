@@ -35,16 +35,16 @@ from pathlib import Path
 
 import requests
 
+from pipeline.accounts.credentials import PersonalToken
 from pipeline.collection.store import SyncState
+from pipeline.collection.sync import sync_collection
 from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
-from pipeline.discogs.credentials import PersonalToken
 from pipeline.discogs.ratelimit import SharedRateLimiter
 from pipeline.fakes.discogs import personal_token_for
 from pipeline.fakes.discogs.process import FakeProcess
 from pipeline.masters.cache import MasterCache
 from pipeline.masters.enrich import enrich
-from pipeline.sync import sync_collection
 
 USER = "bench"
 IN_FLIGHT = ("bench-a", "bench-b", "bench-c")  # each a third of USER's items

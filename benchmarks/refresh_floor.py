@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.discogs.credentials import PersonalToken
+from pipeline.accounts.credentials import PersonalToken
+from pipeline.accounts.vault import Vault, generate_key
 from pipeline.fakes.discogs import FakeDiscogs, generate_world, personal_token_for
-from pipeline.vault import Vault, generate_key
 
 
 def _children_cpu() -> float:

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.accounts.registry import load_users
 from pipeline.collection.rows import frame_of, row_of
 from pipeline.fakes.discogs import generate_world
 from pipeline.masters.cache import MASTER_SCHEMA
-from pipeline.registry import load_users
 from pipeline.site.publish import publish_site
 from pipeline.site.staging import stage_user
-from pipeline.stats import compute_stats, enriched
+from pipeline.stats.collection import compute_stats, enriched
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve, settled, watch
 
 WORDS = ("lost harbour", "blue note", "bjork")

@@ -2,8 +2,8 @@
 
 import os
 
-from pipeline.build import PRIVATE_UMASK
 from pipeline.defs import definitions
+from pipeline.runs.build import PRIVATE_UMASK
 
 os.umask(PRIVATE_UMASK)  # runs launched from the UI write the same private state as `discogs-site build`
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline.serve import site_server
+from pipeline.site.serve import site_server
 
 CHROMIUM = "/usr/bin/chromium"
 # The flags the machine notes give for a closed network: no background calls home.

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.accounts.credentials import PersonalToken
+from pipeline.accounts.vault import Vault, generate_key
 from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.client import DiscogsClient
-from pipeline.discogs.credentials import PersonalToken
 from pipeline.fakes.discogs import FakeDiscogs, generate_world, personal_token_for
-from pipeline.instance import open_instance
-from pipeline.vault import Vault, generate_key
+from pipeline.runs.instance import open_instance
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, watch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +115,7 @@ def settings_for(root: Path, fake: FakeDiscogs, **changes: str) -> PipelineSetti
 def built_site(root: Path, world, users_yaml: str, accounts: dict[str, str]):
     """`world` registered as `users_yaml` under `root`, served by a fast fake API and built once, every user
     ok: yields (world, fake, settings, instance)."""
-    from pipeline.build import build
+    from pipeline.runs.build import build
     register(root, users_yaml, accounts)
     with FakeDiscogs(world, rate_limit=1000, window=1) as fake:
         settings = settings_for(root, fake)
@@ -128,7 +128,7 @@ def built_site(root: Path, world, users_yaml: str, accounts: dict[str, str]):
 def build_once(root: Path, world, users_yaml: str, accounts: dict[str, str]) -> list:
     """Build `world` registered as `users_yaml` under `root` for a module-scoped fixture (the environment
     cleared as `isolated_env` clears it per test), every user ok; returns the outcomes."""
-    from pipeline.build import build
+    from pipeline.runs.build import build
     with pytest.MonkeyPatch.context() as env:
         for name in [n for n in os.environ if n.startswith("DISCOGS")]:
             env.delenv(name)

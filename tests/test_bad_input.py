@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.accounts.vault import Vault, generate_key
 from pipeline.cli import main
-from pipeline.vault import Vault, generate_key
 from tests.conftest import personal
 
 GOOD_USERS = """users:

@@ -15,13 +15,13 @@ import dagster as dg
 import pytest
 from rich.console import Console
 
-from pipeline import progress
-from pipeline.build import build
-from pipeline.build_display import build_display
+from pipeline.accounts.vault import Vault
+from pipeline.common import progress
 from pipeline.defs import definitions
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
-from pipeline.instance import OWNER_TAG
-from pipeline.vault import Vault
+from pipeline.runs.build import build
+from pipeline.runs.display import build_display
+from pipeline.runs.instance import OWNER_TAG
 from tests.conftest import CLI, cli_env, masters_of, register, settings_for
 
 

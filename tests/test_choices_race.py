@@ -17,9 +17,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.build import build
 from pipeline.definitions import definitions
 from pipeline.fakes.discogs import generate_world
+from pipeline.runs.build import build
 from tests.conftest import built_site
 
 USERS = """users:

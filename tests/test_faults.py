@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import build
 from pipeline.fakes.discogs import add_generated_items
+from pipeline.runs.build import build
 from tests.conftest import found_share
 
 
@@ -105,7 +105,7 @@ def _wait_for(condition, timeout: float = 30.0) -> None:
 PUBLISH_FOREVER = """
 import sys
 from pathlib import Path
-from pipeline.registry import load_users
+from pipeline.accounts.registry import load_users
 from pipeline.site.publish import publish_site
 users = load_users(sys.argv[1])
 print("ready", flush=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from pipeline.build import build, open_instance
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
+from pipeline.runs.build import build, open_instance
 from pipeline.site import card
 from pipeline.site.feeds import site_feed, user_feed
 from tests.conftest import register, settings_for

@@ -15,7 +15,7 @@ import pipeline
 root = Path(pipeline.__file__).parent
 for path in sorted(root.rglob("*.py")):
     parts = path.relative_to(root.parent).with_suffix("").parts
-    if parts[1] != "fakes" and parts[-1] != "__main__":
+    if parts[1] not in ("fakes", "demo") and parts[-1] != "__main__":
         importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
 print(sorted(n for n in sys.modules if n.startswith("pipeline.fakes")))
 """

@@ -17,15 +17,15 @@ import dagster as dg
 import pytest
 import requests
 
-from pipeline.build import build
 from pipeline.cli import main
 from pipeline.defs import definitions
 from pipeline.discogs.records import Master
 from pipeline.dump.update import DumpFetchError, update
 from pipeline.fakes.discogs import FakeDiscogs, generate_world, personal_token_for
 from pipeline.fakes.dumps import catalog_masters, first_masters, omitted, world_masters, write_dump
-from pipeline.instance import open_instance
 from pipeline.masters.cache import MasterCache
+from pipeline.runs.build import build
+from pipeline.runs.instance import open_instance
 from tests.browser import serve
 from tests.conftest import masters_of, register, settings_for
 

@@ -10,14 +10,14 @@ import time
 import pytest
 import requests
 
+from pipeline.accounts.credentials import Consumer, OAuthToken, PersonalToken
+from pipeline.accounts.registry import parse_users
+from pipeline.accounts.vault import Vault
 from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
-from pipeline.discogs.credentials import Consumer, OAuthToken, PersonalToken
 from pipeline.discogs.errors import AuthError
 from pipeline.discogs.oauth import ConnectError, connect_oauth, connect_personal
 from pipeline.fakes.discogs import FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, personal_token_for
-from pipeline.registry import parse_users
-from pipeline.vault import Vault
 from tests.conftest import KNOWN_SECRETS
 
 CONSUMER = Consumer(FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET)

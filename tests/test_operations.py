@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from pipeline import cli
-from pipeline.build import build
+from pipeline.runs.build import build
 from tests.conftest import found_share, masters_of, served_root
 
 

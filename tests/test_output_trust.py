@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import build
+from pipeline.accounts.registry import load_users
 from pipeline.errors import ConfigError
-from pipeline.registry import load_users
+from pipeline.runs.build import build
 from pipeline.site.output_guard import MARKER, check_output_dir
 from pipeline.site.publish import publish_site
 from tests.conftest import CLI, cli_env

@@ -18,10 +18,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pipeline.build import build
 from pipeline.defs import definitions
 from pipeline.defs.users.partitions import sync_user_partitions
 from pipeline.fakes.discogs import add_generated_items, personal_token_for
+from pipeline.runs.build import build
 from tests.conftest import CLI, cli_env, masters_of
 
 

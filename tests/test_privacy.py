@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import build
+from pipeline.accounts.vault import Vault
 from pipeline.errors import SiteError
-from pipeline.vault import Vault
+from pipeline.runs.build import build
 from tests.conftest import cli_env, personal, served_root
 
 
@@ -133,7 +133,7 @@ def test_a_missing_or_wrong_key_stops_the_build_before_anything_changes(site, tm
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     env = cli_env(settings, tmp_path / "dagster")
     if key:
-        from pipeline.vault import generate_key
+        from pipeline.accounts.vault import generate_key
 
         env["DISCOGS_SITE_KEY"] = generate_key()
     else:

@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.build import build
-from pipeline.registry import load_users
+from pipeline.accounts.registry import load_users
+from pipeline.runs.build import build
 from pipeline.site.output_guard import MARKER
 from pipeline.site.publish import publish_site
 from pipeline.site.staging import stage_user

@@ -18,9 +18,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pipeline.build import build, open_instance
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
 from pipeline.fakes.discogs.generator import GRADES
+from pipeline.runs.build import build, open_instance
 from tests.browser import serve, settled
 from tests.conftest import built_site, register, settings_for
 

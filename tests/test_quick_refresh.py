@@ -10,8 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.build import build
 from pipeline.fakes.discogs import add_generated_items
+from pipeline.runs.build import build
 
 
 def _runs(instance) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.accounts.registry import RegistryError, Visibility, find_user, load_users, parse_users
 from pipeline.errors import SiteError
-from pipeline.registry import RegistryError, Visibility, find_user, load_users, parse_users
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 
-from pipeline.serve import site_server
+from pipeline.site.serve import site_server
 
 
 def test_a_reader_leaving_mid_download_prints_no_trace(tmp_path, capfd):

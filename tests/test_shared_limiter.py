@@ -20,7 +20,7 @@ WORKER = """
 import json, sys
 from pipeline.config import RateLimit
 from pipeline.discogs.client import DiscogsClient
-from pipeline.discogs.credentials import PersonalToken
+from pipeline.accounts.credentials import PersonalToken
 client = DiscogsClient(PersonalToken("fake-token-" + sys.argv[2]), user=sys.argv[2], api_url=sys.argv[1],
                        rate=RateLimit(int(sys.argv[3]), float(sys.argv[4])))
 for _ in range(int(sys.argv[5])):

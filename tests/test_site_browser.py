@@ -21,9 +21,9 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 
-from pipeline.build import build, open_instance
+from pipeline.accounts.vault import generate_key
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
-from pipeline.vault import generate_key
+from pipeline.runs.build import build, open_instance
 from tests.browser import serve, settled, watch
 from tests.conftest import ARTIFACTS, register, settings_for
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import build, open_instance
+from pipeline.accounts.vault import generate_key
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
-from pipeline.status import collect
-from pipeline.vault import generate_key
+from pipeline.runs.build import build, open_instance
+from pipeline.runs.status import collect
 from tests.browser import serve, settled
 from tests.conftest import register, settings_for
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import build
 from pipeline.defs import definitions
+from pipeline.runs.build import build
 from pipeline.site.exports import EXPORT_COLUMNS
 from pipeline.site.publish import publish_site
 from pipeline.site.vendor import CHART_JS, _matches, tarball

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from pipeline.build import build
+from pipeline.runs.build import build
 from pipeline.site.card import draw_card
 
 

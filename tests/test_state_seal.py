@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.accounts.vault import generate_key, parse_keys
 from pipeline.discogs.records import Master
 from pipeline.masters.cache import MasterCache, cache_path
-from pipeline.state_seal import SealError, seal, unseal
-from pipeline.vault import generate_key, parse_keys
+from pipeline.state.seal import SealError, seal, unseal
 
 DUMP_DAY = 1_790_000_000.0  # the dump's rows are dated by the dump, not by anybody's run
 DUMPED = [Master(id=n, title=f"Dump Master {n}", year=1970 + n, genres=("Rock",), styles=("Prog Rock",),

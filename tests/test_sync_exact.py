@@ -11,10 +11,10 @@ import math
 
 import pytest
 
-from pipeline import progress
 from pipeline.collection.store import SyncState
+from pipeline.collection.sync import STAGE, sync_collection
+from pipeline.common import progress
 from pipeline.fakes.discogs import add_generated_items, generate_world
-from pipeline.sync import STAGE, sync_collection
 
 ITEMS = 1000  # ten pages
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.taste import NAMED, compute_taste
+from pipeline.stats.taste import NAMED, compute_taste
 
 
 def _table(*records: tuple[int, int]) -> pl.DataFrame:

@@ -10,13 +10,13 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pipeline.build import build
+from pipeline.accounts.registry import load_users
 from pipeline.defs import definitions
 from pipeline.fakes.discogs import FakeDiscogs, generate_world
-from pipeline.instance import open_instance
-from pipeline.registry import load_users
+from pipeline.runs.build import build
+from pipeline.runs.instance import open_instance
 from pipeline.site.publish import publish_site
-from pipeline.taste import NAMED, compute_taste
+from pipeline.stats.taste import NAMED, compute_taste
 from tests.conftest import register, settings_for
 
 TWO_PUBLIC = """users:

@@ -10,9 +10,9 @@ import time
 import pytest
 from cryptography.fernet import Fernet
 
+from pipeline.accounts.credentials import OAuthToken, PersonalToken
+from pipeline.accounts.vault import Vault, VaultError, generate_key, parse_keys
 from pipeline.cli import main
-from pipeline.discogs.credentials import OAuthToken, PersonalToken
-from pipeline.vault import Vault, VaultError, generate_key, parse_keys
 from tests.conftest import KNOWN_SECRETS
 
 TOKEN = "personal-token-value-for-vault-tests"
@@ -208,8 +208,8 @@ def test_remove_and_atomic_save_leave_no_temporary_files(vault_file):
 SAVE_FOREVER = """
 import sys
 from pathlib import Path
-from pipeline.discogs.credentials import PersonalToken
-from pipeline.vault import Vault
+from pipeline.accounts.credentials import PersonalToken
+from pipeline.accounts.vault import Vault
 vault = Vault.open(Path(sys.argv[1]))
 print("ready", flush=True)
 n = 0

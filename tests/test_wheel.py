@@ -17,11 +17,11 @@ import pipeline
 from pipeline.collection.rows import frame_of, row_of
 from pipeline.fakes.discogs import generate_world
 from pipeline.masters.cache import MASTER_SCHEMA
-from pipeline.registry import load_users
+from pipeline.accounts.registry import load_users
 from pipeline.site.static_files import TEMPLATES
 from pipeline.site.publish import publish_site
 from pipeline.site.staging import stage_user
-from pipeline.stats import compute_stats, enriched
+from pipeline.stats.collection import compute_stats, enriched
 
 root = Path(sys.argv[1])
 (root / "users.yaml").write_text("users:\\n  - name: wheely\\n    discogs_username: w\\n    visibility: public\\n")

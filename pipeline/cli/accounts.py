@@ -10,25 +10,25 @@ from pipeline.cli.tables import print_table
 
 
 def _users(args: argparse.Namespace):
-    from pipeline.registry import load_users
+    from pipeline.accounts.registry import load_users
 
     return load_users(args.users)
 
 
 def _user(args: argparse.Namespace):
-    from pipeline.registry import find_user
+    from pipeline.accounts.registry import find_user
 
     return find_user(_users(args), args.name, args.users)
 
 
 def _vault(args: argparse.Namespace):
-    from pipeline.vault import Vault
+    from pipeline.accounts.vault import Vault
 
     return Vault.open(args.vault)
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    from pipeline.discogs.credentials import consumer_from_env
+    from pipeline.accounts.credentials import consumer_from_env
     from pipeline.discogs.oauth import connect_oauth, connect_personal
 
     user = _user(args)
@@ -59,7 +59,7 @@ def cmd_disconnect(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
-    from pipeline.vault import NEW_KEY_ENV, keys_from_env
+    from pipeline.accounts.vault import NEW_KEY_ENV, keys_from_env
 
     vault = _vault(args)
     new_keys = keys_from_env(NEW_KEY_ENV)
@@ -70,7 +70,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from pipeline.vault import generate_key
+    from pipeline.accounts.vault import generate_key
 
     print(generate_key())
     return 0

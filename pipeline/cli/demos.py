@@ -1,4 +1,5 @@
-"""Commands that run the fake Discogs API: `fake-discogs` and `demo` (the only CLI paths into pipeline.fakes)."""
+"""Commands that run the fakes: `fake-discogs`, `demo` and `masters-dump generate` (the only CLI paths into
+pipeline.fakes)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
           f"  users: {users}\n  personal tokens: fake-token-<username>\n"
           f"  use it with: DISCOGS_API_URL={fake.url} DISCOGS_RATE_LIMIT={args.rate_limit}/{args.window:g}",
           flush=True)
-    from pipeline.serve import stop_on_signals
+    from pipeline.site.serve import stop_on_signals
 
     stop_on_signals()
     with contextlib.suppress(KeyboardInterrupt):
@@ -41,6 +42,20 @@ def cmd_fake_discogs(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pipeline.fakes.demo import run_demo
+    from pipeline.demo.run import run_demo
 
     return run_demo(args.output or config.output_dir(), home=args.home, serve=not args.no_serve, port=args.port)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """`masters-dump generate`: a dump in Discogs' format from the fake API's world."""
+    from pipeline.fakes.discogs import generate_world
+    from pipeline.fakes.dumps import first_masters, world_masters, write_dump
+
+    if args.generate:
+        masters = world_masters(generate_world(args.generate, seed=args.seed), leave_out=args.leave_out)
+    else:
+        masters = first_masters(args.masters, seed=args.seed)
+    path = write_dump(args.directory, args.date, masters)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:,.1f} MB) and its CHECKSUM file")
+    return 0

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dumps", type=Path, metavar="DIR", help="serve the masters dumps in DIR under /data/<year>/")
     p.set_defaults(func=cmd_fake_discogs)
 
-    from pipeline.dump.commands import add_parser as add_masters_dump
+    from pipeline.cli.masters_dump import add_parser as add_masters_dump
 
     add_masters_dump(sub)
 

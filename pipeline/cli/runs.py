@@ -11,9 +11,9 @@ from pipeline.errors import ConfigError
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from pipeline.build import build
-    from pipeline.build_display import build_display
     from pipeline.defs.resources import PipelineSettings
+    from pipeline.runs.build import build
+    from pipeline.runs.display import build_display
 
     overrides = {"users_file": str(args.users), "vault_file": str(args.vault)}
     if args.output:
@@ -33,8 +33,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from pipeline.defs.resources import PipelineSettings
-    from pipeline.instance import open_instance
-    from pipeline.status import collect, master_cache_summary
+    from pipeline.runs.instance import open_instance
+    from pipeline.runs.status import collect, master_cache_summary
 
     settings = PipelineSettings.from_env(users_file=str(args.users), vault_file=str(args.vault))
     rows = collect(settings, open_instance(settings.stores.dagster_home, read_only=True))
@@ -44,8 +44,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_state(args: argparse.Namespace) -> int:
-    from pipeline.state_seal import seal, unseal
-    from pipeline.vault import keys_from_env
+    from pipeline.accounts.vault import keys_from_env
+    from pipeline.state.seal import seal, unseal
 
     keys = keys_from_env()
     state = Path(args.state or config.state_dir())
@@ -60,7 +60,7 @@ def cmd_state(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from pipeline.serve import serve_site
+    from pipeline.site.serve import serve_site
 
     output = Path(args.output or config.output_dir())
     if not (output / "index.html").is_file():

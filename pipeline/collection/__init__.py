@@ -1,1 +1,2 @@
-"""A user's collection: Discogs items as typed rows (`rows`) and the files they are kept in (`store`)."""
+"""A user's collection: its sync (`sync`), Discogs items as typed rows (`rows`), the files they are kept in (`store`),
+the owner's choices applied (`published`), formats, value and wants."""

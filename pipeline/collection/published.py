@@ -12,10 +12,10 @@ from dataclasses import asdict
 
 import polars as pl
 
+from pipeline.accounts.registry import Publishing
 from pipeline.collection.store import SyncState
 from pipeline.discogs.records import CollectionField, Folder
 from pipeline.errors import SiteError
-from pipeline.registry import Publishing
 
 # A published field's column: "field:Media Condition" for a dropdown (a filter on the list, with counts),
 # "text:Notes" for free text (searched with the rest).

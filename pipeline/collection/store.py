@@ -8,8 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.atomic import replace_atomically, write_atomically
 from pipeline.collection.rows import aligned
+from pipeline.common.atomic import replace_atomically, write_atomically
 
 
 @dataclass

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.atomic import write_atomically
+from pipeline.common.atomic import write_atomically
 from pipeline.discogs.records import CollectionValue
 
 FIGURES = ("minimum", "median", "maximum")

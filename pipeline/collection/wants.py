@@ -17,9 +17,9 @@ from typing import Any
 
 import polars as pl
 
-from pipeline import progress
-from pipeline.atomic import replace_atomically, write_atomically
 from pipeline.collection.rows import BadItem, aligned, frame_of, newest_first, row_of
+from pipeline.common import progress
+from pipeline.common.atomic import replace_atomically, write_atomically
 from pipeline.discogs.client import DiscogsClient
 
 PER_PAGE = 100

@@ -9,13 +9,13 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline import config
+from pipeline.accounts.credentials import consumer_from_env
+from pipeline.accounts.registry import User, find_user, load_users
+from pipeline.accounts.vault import Vault
 from pipeline.collection.store import CollectionStore
 from pipeline.discogs.client import DiscogsClient
-from pipeline.discogs.credentials import consumer_from_env
 from pipeline.errors import SiteError
 from pipeline.masters.cache import MasterCache, cache_path
-from pipeline.registry import User, find_user, load_users
-from pipeline.vault import Vault
 
 
 class StateStores(dg.ConfigurableResource):
@@ -60,7 +60,7 @@ class StateStores(dg.ConfigurableResource):
         return self.stats_dir / f"{name}.json"
 
     def stats_fingerprint(self, name: str) -> Path:
-        """The fingerprint of the data the user's statistics were computed from (`pipeline.fingerprint`)."""
+        """The fingerprint of the data the user's statistics were computed from (`pipeline.common.fingerprint`)."""
         return self.stats_dir / f"{name}.fingerprint"
 
     def stats_choices(self, name: str) -> Path:

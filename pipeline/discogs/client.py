@@ -15,7 +15,7 @@ import urllib3
 from requests_oauthlib import OAuth1
 
 from pipeline import config
-from pipeline.discogs.credentials import Consumer, Credentials, OAuthToken, PersonalToken
+from pipeline.accounts.credentials import Consumer, Credentials, OAuthToken, PersonalToken
 from pipeline.discogs.errors import (
     AuthError,
     DiscogsError,
@@ -36,7 +36,7 @@ from pipeline.discogs.records import (
 )
 from pipeline.errors import ConfigError
 
-# Responses read moments ago outside a run (pipeline.quick_refresh), for the run that follows in this process
+# Responses read moments ago outside a run (pipeline.runs.quick_refresh), for the run that follows in this process
 # to use once instead of asking Discogs twice: (user, path, params) -> (when, body).
 _HANDED: dict[tuple, tuple[float, Any]] = {}
 HANDED_FOR_SECONDS = 60.0

@@ -14,12 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pipeline import config
+from pipeline.accounts.credentials import Consumer, Credentials, OAuthToken, PersonalToken
+from pipeline.accounts.registry import User
+from pipeline.accounts.vault import Vault
 from pipeline.discogs.client import DiscogsClient, oauth1_auth
-from pipeline.discogs.credentials import Consumer, Credentials, OAuthToken, PersonalToken
 from pipeline.discogs.records import Identity
 from pipeline.errors import SiteError
-from pipeline.registry import User
-from pipeline.vault import Vault
 
 CALLBACK_PATH = "/discogs-site/callback"
 _DONE_PAGE = (b"<!doctype html><meta charset=utf-8><title>discogs-site</title>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.text import legal
+from pipeline.common.text import legal
 
 
 class ShapeError(ValueError):

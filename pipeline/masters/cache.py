@@ -12,7 +12,7 @@ imported, since importing that one costs no requests at all.
 
 The dump's rows are everybody's; the API's (404s included) tell which masters some collector holds
 and when their run asked. `write_fetched`, `drop_fetched` and `merge_fetched` let the sealed state
-(`pipeline.state_seal`) carry the latter while the plain file keeps the former.
+(`pipeline.state.seal`) carry the latter while the plain file keeps the former.
 """
 
 from __future__ import annotations

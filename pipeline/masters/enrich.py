@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pipeline import progress
+from pipeline.common import progress
 from pipeline.discogs.client import DiscogsClient
 from pipeline.discogs.errors import MalformedResponseError, NotFoundError, TransientError
 from pipeline.masters.cache import MasterCache

@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.atomic import write_atomically
+from pipeline.common.atomic import write_atomically
 from pipeline.site.dashboard import describe
 from pipeline.site.names import possessive
 from pipeline.site.staging import staged_lock

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pipeline.collection.published import shown_name
-from pipeline.stats import VARIOUS
+from pipeline.stats.collection import VARIOUS
 
 RATING_LABELS = {1: "★", 2: "★★", 3: "★★★", 4: "★★★★", 5: "★★★★★"}
 OVERLAP = "One record can carry several {}, so the bars add up to more than the items."

@@ -3,7 +3,7 @@
 Friends follow a collection in any feed reader. Entries come from the staged `releases.json` (newest
 first), each pointing at the release on Discogs; ids are stable URNs derived from the collection's
 folder and the item's instance id, so a reader never shows an item twice. Every feed is well-formed XML
-whatever the data: characters XML forbids are replaced (pipeline.text).
+whatever the data: characters XML forbids are replaced (pipeline.common.text).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.collection.formats import stored_text
+from pipeline.common.text import legal
 from pipeline.site.names import possessive
 from pipeline.site.years import years_text
-from pipeline.text import legal
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50

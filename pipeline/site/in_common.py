@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.registry import User
+from pipeline.accounts.registry import User
 from pipeline.site.paths import user_dir
 
 

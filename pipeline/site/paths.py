@@ -6,8 +6,8 @@ import hashlib
 import hmac
 
 from pipeline import config
+from pipeline.accounts.registry import User, Visibility
 from pipeline.errors import ConfigError
-from pipeline.registry import User, Visibility
 
 SECRET_ENV = "DISCOGS_SITE_URL_SECRET"
 

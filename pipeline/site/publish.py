@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from filelock import FileLock
 
-from pipeline.registry import User, Visibility
+from pipeline.accounts.registry import User, Visibility
 from pipeline.site.feeds import site_feed
 from pipeline.site.in_common import in_common
 from pipeline.site.output_guard import TOP_LEVEL, check_output_dir, mark

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from pipeline.registry import User, Visibility
+from pipeline.accounts.registry import User, Visibility
 from pipeline.site.card import CARD
 from pipeline.site.dashboard import chart_data, charts, describe, summary, unreadable_line
 from pipeline.site.feeds import recent, user_feed, wants_feed
@@ -61,7 +61,7 @@ def user_pages(user: User, staged: StagedUser, assets: dict[str, Asset], *, card
     shown = charts(stats)
     line = describe(stats)
     image = f"{site_root}{page_path(user)}{CARD}" if card and site_root else ""
-    shared = shared or {}  # what this public collector has in common with the others (see pipeline/taste.py)
+    shared = shared or {}  # what this public collector has in common with the others (see pipeline/stats/taste.py)
     friends = bool(shared.get("same") or shared.get("master"))
     wantlist = staged.wants is not None and user.publish.wantlist
     dashboard = env.get_template("dashboard.html.j2").render(context(

@@ -19,10 +19,10 @@ from typing import Any
 import polars as pl
 from filelock import FileLock
 
-from pipeline.atomic import write_atomically
+from pipeline.accounts.registry import Publishing
 from pipeline.collection.rows import newest_first
-from pipeline.fingerprint import files_digest
-from pipeline.registry import Publishing
+from pipeline.common.atomic import write_atomically
+from pipeline.common.fingerprint import files_digest
 from pipeline.site.exports import export_csv, export_json, export_rows, releases_json
 from pipeline.site.feeds import FEED_SIZE, recent
 

@@ -20,9 +20,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.atomic import write_atomically
-from pipeline.fingerprint import files_digest
-from pipeline.registry import User
+from pipeline.accounts.registry import User
+from pipeline.common.atomic import write_atomically
+from pipeline.common.fingerprint import files_digest
 from pipeline.site.static_files import TEMPLATES, Asset
 from pipeline.site.vendor import VENDORED
 

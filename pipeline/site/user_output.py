@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.registry import User
+from pipeline.accounts.registry import User
 from pipeline.site.card import card_for
 from pipeline.site.render import user_pages
 from pipeline.site.staging import DEFAULT_CHOICES, StagedSummary, StagedUser, read_staged, read_summary

@@ -19,7 +19,7 @@ import requests
 from filelock import FileLock
 
 from pipeline import config
-from pipeline.atomic import write_atomically
+from pipeline.common.atomic import write_atomically
 from pipeline.errors import SiteError
 
 log = logging.getLogger(__name__)

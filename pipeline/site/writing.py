@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.atomic import write_atomically
+from pipeline.common.atomic import write_atomically
 
 
 def write_file(path: Path, data: bytes) -> bool:

@@ -10,7 +10,7 @@ from datetime import date
 
 import dagster as dg
 
-from pipeline import progress
+from pipeline.common import progress
 from pipeline.defs.resources import StateStores
 from pipeline.dump.names import dump_url
 from pipeline.dump.update import update

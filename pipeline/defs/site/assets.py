@@ -7,16 +7,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline import taste as taste_module
-from pipeline.atomic import write_atomically
+from pipeline.accounts.registry import User, Visibility
+from pipeline.common.atomic import write_atomically
 from pipeline.defs.resources import SiteOptions, StateStores
 from pipeline.defs.users.assets import user_pages
 from pipeline.defs.users.partitions import published_names
-from pipeline.registry import User, Visibility
 from pipeline.site.publish import publish_site
 from pipeline.site.staging import read_summary, read_taste
-from pipeline.state_prune import forget_users
-from pipeline.taste import compute_taste
+from pipeline.state.prune import forget_users
+from pipeline.stats import taste as taste_module
+from pipeline.stats.taste import compute_taste
 
 
 @dg.asset(group_name="site", deps=[user_pages])

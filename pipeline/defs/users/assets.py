@@ -13,8 +13,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from pipeline import progress
-from pipeline.atomic import write_atomically
+from pipeline.accounts.registry import Visibility
 from pipeline.collection.published import (
     FIELD_PREFIX,
     ChoicesChanged,
@@ -26,19 +25,20 @@ from pipeline.collection.published import (
     unreadable_shown,
     without_private,
 )
+from pipeline.collection.sync import sync_collection
 from pipeline.collection.value import ValueHistory, today, value_stats
 from pipeline.collection.wants import WantsStore, sync_wants
+from pipeline.common import progress
+from pipeline.common.atomic import write_atomically
+from pipeline.common.fingerprint import fingerprint
 from pipeline.defs.resources import DiscogsAccess, StateStores
 from pipeline.defs.users import checks
 from pipeline.defs.users.partitions import USERS
 from pipeline.discogs.errors import DiscogsError
-from pipeline.fingerprint import fingerprint
-from pipeline.instance import POOL
 from pipeline.masters.enrich import enrich
-from pipeline.registry import Visibility
+from pipeline.runs.instance import POOL
 from pipeline.site.staging import restage_sync_time, stage_user
-from pipeline.stats import compute_stats, coverage, enriched
-from pipeline.sync import sync_collection
+from pipeline.stats.collection import compute_stats, coverage, enriched
 
 
 def _refuse_private(context: dg.AssetExecutionContext, stores: StateStores) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipeline.registry import User, Visibility
+from pipeline.accounts.registry import User, Visibility
 
 USERS = dg.DynamicPartitionsDefinition(name="users")
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
+from pipeline.accounts.registry import Visibility
+from pipeline.accounts.vault import Vault
+from pipeline.collection.sync import unreadable_of
 from pipeline.defs.resources import PipelineSettings
 from pipeline.errors import SiteError
-from pipeline.failures import failure_line
-from pipeline.registry import Visibility
+from pipeline.runs.failures import failure_line
 from pipeline.site.paths import page_path
-from pipeline.sync import unreadable_of
-from pipeline.vault import Vault
 
 
 @dataclass

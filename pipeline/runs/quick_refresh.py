@@ -23,17 +23,17 @@ from typing import Any
 
 import dagster as dg
 
-from pipeline.atomic import write_atomically
+from pipeline.accounts.registry import Publishing, Visibility
 from pipeline.collection.published import published, unreadable_shown
 from pipeline.collection.rows import Unreadable, frame_of
+from pipeline.collection.sync import PER_PAGE, held, read_again, rows_by_instance, unreadable_of
+from pipeline.common.atomic import write_atomically
+from pipeline.common.fingerprint import fingerprint
 from pipeline.defs.resources import PipelineSettings
 from pipeline.discogs.client import hand_over
 from pipeline.discogs.records import CollectionPage
-from pipeline.fingerprint import fingerprint
-from pipeline.registry import Publishing, Visibility
 from pipeline.site.staging import DEFAULT_CHOICES, FINGERPRINT, restage_sync_time
-from pipeline.stats import enriched
-from pipeline.sync import PER_PAGE, held, read_again, rows_by_instance, unreadable_of
+from pipeline.stats.collection import enriched
 
 UNCHANGED = "unchanged (no run)"
 

@@ -11,18 +11,19 @@ import os
 
 import dagster as dg
 
-from pipeline import config, progress
-from pipeline.build_workers import UserOutcome, console_log, refresh_users, run_error, run_metadata
+from pipeline import config
+from pipeline.accounts.registry import Visibility, find_user
+from pipeline.accounts.vault import Vault
+from pipeline.common import progress
 from pipeline.defs import definitions
 from pipeline.defs.resources import PipelineSettings
 from pipeline.defs.users.partitions import sync_user_partitions
 from pipeline.errors import ConfigError
-from pipeline.instance import OWNER_TAG, instance_lock, open_instance, this_process
-from pipeline.quick_refresh import record_unchanged
-from pipeline.registry import Visibility, find_user
+from pipeline.runs.instance import OWNER_TAG, instance_lock, open_instance, this_process
+from pipeline.runs.quick_refresh import record_unchanged
+from pipeline.runs.workers import UserOutcome, console_log, refresh_users, run_error, run_metadata
 from pipeline.site.output_guard import check_output_dir
-from pipeline.state_prune import forget_users
-from pipeline.vault import Vault
+from pipeline.state.prune import forget_users
 
 PRIVATE_UMASK = 0o077  # state, Dagster's storage and logs are the owner's alone; publishing sets its own modes
 

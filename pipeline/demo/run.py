@@ -16,8 +16,8 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from pipeline import config
-from pipeline.build import build, open_instance
-from pipeline.build_display import build_display
+from pipeline.accounts.registry import Visibility, load_users
+from pipeline.accounts.vault import Vault, generate_key, parse_keys
 from pipeline.cli.tables import print_table
 from pipeline.config import RateLimit
 from pipeline.defs.resources import PipelineSettings
@@ -27,11 +27,11 @@ from pipeline.errors import ConfigError
 from pipeline.fakes.discogs import generate_world, personal_token_for
 from pipeline.fakes.discogs.process import FakeProcess
 from pipeline.fakes.dumps import world_masters, write_dump
-from pipeline.registry import Visibility, load_users
-from pipeline.serve import serve_site, site_server
+from pipeline.runs.build import build, open_instance
+from pipeline.runs.display import build_display
 from pipeline.site.output_guard import check_output_dir
 from pipeline.site.paths import page_path
-from pipeline.vault import Vault, generate_key, parse_keys
+from pipeline.site.serve import serve_site, site_server
 
 # (site name, Discogs username, items, site visibility, Discogs collection public?)
 DEMO_USERS = (

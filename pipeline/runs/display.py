@@ -15,7 +15,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from pipeline import progress
+from pipeline.common import progress
 
 
 def _own_stderr() -> TextIO:

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline import config
+from pipeline.cli.demos import cmd_generate
 from pipeline.errors import ConfigError
 
 
@@ -34,8 +35,8 @@ def cache_path(state: Path | None) -> Path:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from pipeline.build_display import build_display
     from pipeline.dump.update import update
+    from pipeline.runs.display import build_display
 
     with build_display() as say:
         last = {"stage": ""}
@@ -55,19 +56,6 @@ def cmd_import(args: argparse.Namespace) -> int:
           f"{r.written:,} stored, {r.kept_newer:,} newer answers from the API kept")
     if r.skipped:
         print(f"  skipped {r.skipped:,} <master> elements without a numeric id")
-    return 0
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    from pipeline.fakes.discogs import generate_world
-    from pipeline.fakes.dumps import first_masters, world_masters, write_dump
-
-    if args.generate:
-        masters = world_masters(generate_world(args.generate, seed=args.seed), leave_out=args.leave_out)
-    else:
-        masters = first_masters(args.masters, seed=args.seed)
-    path = write_dump(args.directory, args.date, masters)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:,.1f} MB) and its CHECKSUM file")
     return 0
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from pipeline import config
-from pipeline.atomic import write_atomically
-from pipeline.discogs.credentials import Credentials, credentials_from_dict
+from pipeline.accounts.credentials import Credentials, credentials_from_dict
+from pipeline.common.atomic import write_atomically
 from pipeline.errors import SiteError
 
 KEY_ENV = "DISCOGS_SITE_KEY"

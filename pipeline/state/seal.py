@@ -23,10 +23,10 @@ from pathlib import Path
 
 from cryptography.fernet import InvalidToken, MultiFernet
 
-from pipeline.atomic import write_atomically
+from pipeline.accounts.vault import KEY_ENV
+from pipeline.common.atomic import write_atomically
 from pipeline.errors import SiteError
 from pipeline.masters.cache import CACHE_FILE, MasterCache, cache_path
-from pipeline.vault import KEY_ENV
 
 PUBLIC = tuple(CACHE_FILE + suffix for suffix in ("", "-wal", "-shm", ".import"))
 FETCHED = "fetched-masters.sqlite"  # the API's rows of the master cache, inside the archive only

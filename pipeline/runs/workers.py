@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from pipeline import progress
+from pipeline.common import progress
 from pipeline.defs import definitions
 from pipeline.defs.resources import PipelineSettings
-from pipeline.failures import failure_line
-from pipeline.instance import OWNER_TAG, POOL, this_process
-from pipeline.quick_refresh import refresh_if_unchanged
+from pipeline.runs.failures import failure_line
+from pipeline.runs.instance import OWNER_TAG, POOL, this_process
+from pipeline.runs.quick_refresh import refresh_if_unchanged
 
 
 @dataclass

@@ -30,9 +30,9 @@ from typing import Any
 
 import polars as pl
 
-from pipeline import progress
 from pipeline.collection.rows import READ_RULE, BadItem, Unreadable, frame_of, newest_first, row_of
 from pipeline.collection.store import SyncState
+from pipeline.common import progress
 from pipeline.discogs.client import DiscogsClient
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""What every room of the pipeline leans on: atomic files, the text rule, content fingerprints, progress."""
